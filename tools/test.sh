@@ -36,6 +36,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # --- build (warnings are errors) ----------------------------------------------------------------------------
 dotnet build EdgeLoss.sln -c Release -nologo -v quiet
 
+# --- Native AOT artifacts the suite calls and runs (libedgeloss.so, edgehost) for both RIDs -------------------
+tools/publish.sh linux-x64
+tools/publish.sh linux-arm64
+
 # --- test --------------------------------------------------------------------------------------------------
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
