@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace EdgeLoss;
 
+// Messages carry the value themselves, so exceptions are built without the framework's "Actual value was" suffix:
+// the C ABI and the wire protocol hand the message to users as it is.
 /// <summary>
 /// The checks every public entry point makes at the boundary. Each failure names the argument and the value,
 /// e.g. <c>targets[3] = 12 is outside [0, 10)</c>. Hot paths call these once per call, never per element in an
@@ -34,14 +36,14 @@ internal static class Guard
     public static void Positive(int value, [CallerArgumentExpression(nameof(value))] string? name = null)
     {
         if (value < 1)
-            throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} must be >= 1");
+            throw new ArgumentOutOfRangeException(name, $"{name} = {value} must be >= 1");
     }
 
     /// <summary>Throws unless <paramref name="value"/> is finite and > 0.</summary>
     public static void PositiveFinite(float value, [CallerArgumentExpression(nameof(value))] string? name = null)
     {
         if (!(value > 0f) || !float.IsFinite(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} = {Format(value)} must be finite and > 0");
+            throw new ArgumentOutOfRangeException(name, $"{name} = {Format(value)} must be finite and > 0");
     }
 
     /// <summary>Throws unless <paramref name="value"/> is finite.</summary>
@@ -74,7 +76,7 @@ internal static class Guard
         {
             int t = indices[i];
             if ((uint)t >= (uint)count && t != allowed)
-                throw new ArgumentOutOfRangeException(name, t, $"{name}[{i}] = {t} is outside [0, {count})");
+                throw new ArgumentOutOfRangeException(name, $"{name}[{i}] = {t} is outside [0, {count})");
         }
     }
 

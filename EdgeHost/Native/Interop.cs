@@ -16,3 +16,42 @@ internal static unsafe class Interop
         return p;
     }
 }
+
+/// <summary>The failure path of every export: records the message for el_last_error and returns the status.</summary>
+internal static class Errors
+{
+    public static int Fail(Exception exception)
+    {
+        try
+        {
+            LastError.Set(StatusMapping.Message(exception));
+            return (int)StatusMapping.From(exception);
+        }
+        catch
+        {
+            return (int)Status.Internal; // even formatting the message failed: still never throw into C
+        }
+    }
+}
+
+/// <summary>Boundary checks on raw C arguments, with the C parameter names in the messages.</summary>
+internal static unsafe class Check
+{
+    public static void NotNull(void* p, string name)
+    {
+        if (p == null) throw new ArgumentNullException(name, $"{name} is NULL");
+    }
+
+    public static void Size(int value, string name)
+    {
+        if (value < 1) throw new ArgumentOutOfRangeException(name, $"{name} = {value} must be >= 1");
+    }
+
+    /// <summary>a * b as an element count, rejecting products that do not fit a span.</summary>
+    public static int Product(int a, int b, string what)
+    {
+        long n = (long)a * b;
+        if (n > int.MaxValue) throw new ArgumentOutOfRangeException(what, $"{what} = {a} x {b} is too large");
+        return (int)n;
+    }
+}

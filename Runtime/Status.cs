@@ -1,0 +1,69 @@
+namespace EdgeLoss;
+
+/// <summary>
+/// The status codes of the C ABI (<c>EL_OK</c>, <c>EL_ERR_*</c>) and of the wire protocol's ERROR replies, and the one
+/// mapping from the Runtime's exceptions to them.
+/// </summary>
+public enum Status
+{
+    /// <summary>Success.</summary>
+    Ok = 0,
+    /// <summary>A bad argument: null, a size &lt;= 0, a label out of range, an unknown enum value, an id too long.</summary>
+    Argument = 1,
+    /// <summary>NaN or +inf input, a zero-norm embedding, a row with no finite logit.</summary>
+    NonFinite = 2,
+    /// <summary>The identity is not in the gallery.</summary>
+    NotFound = 3,
+    /// <summary>The gallery file could not be read, written or synced.</summary>
+    Io = 4,
+    /// <summary>The gallery file is damaged beyond a torn tail.</summary>
+    Corrupt = 5,
+    /// <summary>The gallery cannot hold more templates.</summary>
+    Capacity = 6,
+    /// <summary>The gallery file is held by another opener.</summary>
+    Locked = 7,
+    /// <summary>A bug.</summary>
+    Internal = 99,
+}
+
+/// <summary>Maps exceptions to <see cref="Status"/> and to messages fit to hand to a C host or a wire client.</summary>
+public static class StatusMapping
+{
+    /// <summary>
+    /// The status for <paramref name="exception"/>: exceptions that declare their own (<see cref="IStatusException"/>, e.g. a
+    /// corrupt or locked gallery file) first, then by type; anything unexpected is <see cref="Status.Internal"/>, a bug.
+    /// </summary>
+    public static Status From(Exception exception) => exception switch
+    {
+        IStatusException s => s.Status,
+        NonFiniteInputException => Status.NonFinite,
+        KeyNotFoundException => Status.NotFound,
+        ArgumentException => Status.Argument,
+        InsufficientExecutionStackException or OutOfMemoryException => Status.Capacity,
+        IOException => Status.Io,
+        _ => Status.Internal,
+    };
+
+    /// <summary>
+    /// The exception's message without the framework's " (Parameter 'x')" suffix: messages of the Runtime already name
+    /// the argument and the value. Unexpected exceptions keep their type name so that a bug report is useful.
+    /// </summary>
+    public static string Message(Exception exception)
+    {
+        string message = exception.Message;
+        if (exception is ArgumentException { ParamName: { } name })
+        {
+            string suffix = $" (Parameter '{name}')";
+            int at = message.IndexOf(suffix, StringComparison.Ordinal);
+            if (at >= 0) message = message.Remove(at, suffix.Length);
+        }
+        return From(exception) == Status.Internal ? $"internal error: {exception.GetType().Name}: {message}" : message;
+    }
+}
+
+/// <summary>An exception that carries its own <see cref="Status"/> (e.g. a corrupt or locked gallery file).</summary>
+public interface IStatusException
+{
+    /// <summary>The status a C host or a wire client receives for this exception.</summary>
+    Status Status { get; }
+}
