@@ -139,7 +139,7 @@ internal sealed class ProtocolSession
                 catch (ArgumentException e)
                 {
                     // An id the wire cannot carry is the host's fault, not the request's: EL_ERR_INTERNAL, not ARGUMENT.
-                    throw new InvalidOperationException($"the handler's matches cannot be sent: {e.Message}", e);
+                    throw new InvalidOperationException($"the handler's matches cannot be sent: {WireStatusMapping.Message(e)}", e);
                 }
                 matches.Clear();   // do not keep id strings alive between requests
                 return true;
