@@ -6,9 +6,12 @@ namespace EdgeLoss.EdgeHost.Protocol;
 /// </summary>
 internal sealed class ProtocolCounters
 {
-    private long _framesOk, _droppedCobs, _droppedShort, _droppedCrc, _droppedOversized, _errorsSent;
+    private long _framesOk, _droppedCobs, _droppedShort, _droppedCrc, _droppedOversized, _errorsSent, _repliesIgnored;
 
-    /// <summary>Frames that passed COBS, length and CRC checks (each gets exactly one reply, a response or an ERROR).</summary>
+    /// <summary>
+    /// Frames that passed COBS, length and CRC checks. Each gets exactly one reply (a response or an ERROR), except the
+    /// <see cref="RepliesIgnored"/>.
+    /// </summary>
     public ulong FramesOk => (ulong)Volatile.Read(ref _framesOk);
     /// <summary>Frames whose COBS encoding was broken (a code running past the delimiter).</summary>
     public ulong DroppedCobs => (ulong)Volatile.Read(ref _droppedCobs);
@@ -22,9 +25,12 @@ internal sealed class ProtocolCounters
     public ulong FramesDropped => DroppedCobs + DroppedShort + DroppedCrc + DroppedOversized;
     /// <summary>ERROR replies sent.</summary>
     public ulong ErrorsSent => (ulong)Volatile.Read(ref _errorsSent);
+    /// <summary>Good frames with the response bit set (replies, ERRORs: an echo of our own output) left unanswered.</summary>
+    public ulong RepliesIgnored => (ulong)Volatile.Read(ref _repliesIgnored);
 
     internal void FrameOk() => Interlocked.Increment(ref _framesOk);
     internal void ErrorSent() => Interlocked.Increment(ref _errorsSent);
+    internal void ReplyIgnored() => Interlocked.Increment(ref _repliesIgnored);
 
     internal void Dropped(FrameCheck reason)
     {
@@ -39,5 +45,5 @@ internal sealed class ProtocolCounters
     internal void DroppedBadCobs() => Interlocked.Increment(ref _droppedCobs);
 
     public override string ToString() =>
-        $"frames ok {FramesOk}, dropped {FramesDropped} (cobs {DroppedCobs}, short {DroppedShort}, crc {DroppedCrc}, oversized {DroppedOversized}), errors sent {ErrorsSent}";
+        $"frames ok {FramesOk}, dropped {FramesDropped} (cobs {DroppedCobs}, short {DroppedShort}, crc {DroppedCrc}, oversized {DroppedOversized}), errors sent {ErrorsSent}, replies ignored {RepliesIgnored}";
 }

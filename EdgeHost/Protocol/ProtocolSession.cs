@@ -15,7 +15,8 @@ internal sealed record ProtocolSessionOptions
 /// <summary>
 /// The host's side of one byte stream (a serial line, one socket connection), independent of the transport: bytes in,
 /// reply frames out. Every frame that passes COBS, length and CRC gets exactly one reply with its sequence number: the
-/// response, or an ERROR naming what was wrong. Frames that fail those checks are counted and get nothing. Nothing
+/// response, or an ERROR naming what was wrong; except frames that are replies themselves (type bit 0x80 set), which
+/// are counted and never answered. Frames that fail those checks are counted and get nothing. Nothing
 /// the peer sends makes it throw; after any garbage, the next good frame is answered. Steady state allocates only the
 /// id strings of requests that carry an id. Not thread-safe: one session per stream, its handler may be shared.
 /// </summary>
@@ -55,6 +56,14 @@ internal sealed class ProtocolSession
         ArgumentNullException.ThrowIfNull(output);
         while (_reader.TryRead(ref input, out FrameView frame))
         {
+            // A frame with the response bit (a reply, or ERROR) is never answered: it is our own output echoed back
+            // (a tty with echo on, a loopback plug) or another host, and answering it with an ERROR would start an
+            // endless exchange of ERRORs. It is counted, so STATS shows it.
+            if ((frame.Type & (byte)MessageType.Response) != 0)
+            {
+                Counters.ReplyIgnored();
+                continue;
+            }
             int length = Reply(frame);
             Span<byte> wire = output.GetSpan(Frame.MaxEncodedLength);
             output.Advance(Frame.Encode(_frame.AsSpan(0, length), wire));

@@ -82,6 +82,26 @@ public class SessionTests
     }
 
     [Fact]
+    public void Replies_arriving_at_the_host_are_counted_and_never_answered()
+    {
+        // A tty with echo on hands the host its own output. Answering a reply with an ERROR would be echoed, answered,
+        // echoed... forever; so frames with the response bit are left unanswered, whatever their content or version.
+        var session = new ProtocolSession(new FakeGallery());
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        session.Process([.. Request(MessageType.Ping, 1, []), .. Request(0x42, 2, [])], output);
+        byte[] ownOutput = output.WrittenSpan.ToArray();                 // a PING response and an ERROR
+        Assert.Equal(2, ReadAll(ownOutput).Count);
+
+        byte[] echoes = [.. ownOutput, .. Request(0x86, 3, [1, 2, 3]), .. Request(0xFF, 4, [], version: 9), .. Request(0x80, 5, [])];
+        Assert.Empty(Exchange(session, echoes));
+        Assert.Equal(5ul, session.Counters.RepliesIgnored);
+        Assert.Equal(7ul, session.Counters.FramesOk);
+        Assert.Equal(1ul, session.Counters.ErrorsSent);
+
+        Assert.Equal(0x81, Single(session, MessageType.Ping, 6, []).Type);   // requests are still served
+    }
+
+    [Fact]
     public void Sessions_sharing_counters_report_host_wide_totals()
     {
         var counters = new ProtocolCounters();
@@ -100,7 +120,7 @@ public class SessionTests
     {
         { 0x42, "", 1, 1, "type = 0x42 is not a request type (0x01 PING .. 0x06 STATS)" },
         { 0x00, "", 1, 1, "type = 0x00 is not a request type (0x01 PING .. 0x06 STATS)" },
-        { 0x81, "", 1, 1, "type = 0x81 is not a request type (0x01 PING .. 0x06 STATS)" },
+        { 0x7F, "", 1, 1, "type = 0x7F is not a request type (0x01 PING .. 0x06 STATS)" },
         { 0x01, "", 2, 1, "version = 2 is not supported; this host speaks protocol version 1" },
         { 0x01, "", 0, 1, "version = 0 is not supported; this host speaks protocol version 1" },
         { 0x01, "00", 1, 1, "PING: body has 1 byte, expected none" },
