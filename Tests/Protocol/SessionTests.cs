@@ -101,6 +101,54 @@ public class SessionTests
         Assert.Equal(0x81, Single(session, MessageType.Ping, 6, []).Type);   // requests are still served
     }
 
+    /// <summary>A handler that allocates nothing: its matches reuse two fixed ids.</summary>
+    private sealed class StaticHandler : IRequestHandler
+    {
+        public int Dimension => 64;
+        public GalleryInfo Ping() => new(2, 2, 0);
+        public int Identify(ReadOnlySpan<float> query, Span<Match> results)
+        {
+            results[0] = new Match(query[0], "alice");
+            if (results.Length > 1) results[1] = new Match(query[1], "bob");
+            return Math.Min(results.Length, 2);
+        }
+        public VerifyResponse Verify(string id, ReadOnlySpan<float> probe) => new(probe[0], true);
+        public uint Enroll(string id, ReadOnlySpan<float> embedding) => 1;
+        public uint Remove(string id) => 1;
+    }
+
+    [Fact]
+    public void Steady_state_ping_identify_and_stats_allocate_nothing()
+    {
+        var session = new ProtocolSession(new StaticHandler());
+        float[] query = Enumerable.Range(0, 64).Select(i => i / 64f).ToArray();
+        byte[] input =
+        [
+            .. Request(MessageType.Ping, 1, []),
+            .. Request(MessageType.Identify, 2, Body(b => RequestCodec.Encode(new IdentifyRequest(5, query), b))),
+            .. Request(MessageType.Identify, 3, Body(b => RequestCodec.Encode(new IdentifyRequest(1, query, EmbeddingEncoding.Float16), b))),
+            .. Request(MessageType.Identify, 4, Body(b => RequestCodec.Encode(new IdentifyRequest(32, query, EmbeddingEncoding.Int8), b))),
+            .. Request(MessageType.Stats, 5, []),
+            .. Hex("05 01 02 03 04 00"),                                   // and a dropped frame
+        ];
+        var output = new System.Buffers.ArrayBufferWriter<byte>(1 << 16);
+        for (int i = 0; i < 3; i++) { session.Process(input, output); output.ResetWrittenCount(); }   // warm up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+        {
+            // In chunks, as a transport delivers them.
+            for (int at = 0; at < input.Length; at += 61)
+                session.Process(input.AsSpan(at, Math.Min(61, input.Length - at)), output);
+            output.ResetWrittenCount();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(203ul * 5, session.Counters.FramesOk);
+        Assert.Equal(203ul, session.Counters.FramesDropped);
+    }
+
     [Fact]
     public void Sessions_sharing_counters_report_host_wide_totals()
     {
