@@ -24,6 +24,7 @@ internal sealed class ProtocolClient : IDisposable
     private Task<int>? _pendingRead;   // a read abandoned by a timeout or cancellation, reused by the next call
     private ushort _sequence;
     private bool _flush = true;        // precede the next frame with 0x00: on the first request and after a timeout
+    private TimeSpan _timeout = TimeSpan.FromSeconds(5);
 
     public ProtocolClient(Stream stream, bool leaveOpen = false)
     {
@@ -32,8 +33,17 @@ internal sealed class ProtocolClient : IDisposable
         _leaveOpen = leaveOpen;
     }
 
-    /// <summary>How long to wait for a reply (default 5 s).</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long to wait for a reply (default 5 s; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> waits forever).</summary>
+    public TimeSpan Timeout
+    {
+        get => _timeout;
+        set
+        {
+            if (value <= TimeSpan.Zero && value != System.Threading.Timeout.InfiniteTimeSpan)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Timeout = {value} must be positive or infinite");
+            _timeout = value;
+        }
+    }
 
     /// <summary>How embeddings are sent (default float32).</summary>
     public EmbeddingEncoding Encoding { get; set; } = EmbeddingEncoding.Float32;
@@ -139,19 +149,22 @@ internal sealed class ProtocolClient : IDisposable
         await _stream.WriteAsync(_send.AsMemory(0, wire), cancellationToken).ConfigureAwait(false);
         await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-        long deadline = Stopwatch.GetTimestamp() + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
+        bool infinite = _timeout == System.Threading.Timeout.InfiniteTimeSpan;
+        long deadline = infinite ? 0 : Stopwatch.GetTimestamp() + (long)(_timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
             if (TryTakeReply(type, sequence, out int length)) return length;
 
-            TimeSpan left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (left <= TimeSpan.Zero) throw NoReply(type, sequence);
+            TimeSpan left = infinite ? System.Threading.Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (!infinite && left <= TimeSpan.Zero) throw NoReply(type, sequence);
             // The read is not given the caller's token: streams differ in how they honour it, and a read cancelled
-            // half-way could lose bytes. Abandoning the wait is always safe; the next call picks the read up.
-            _pendingRead ??= _stream.ReadAsync(_received, 0, _received.Length, CancellationToken.None);
+            // half-way could lose bytes. Abandoning the wait (timeout, cancellation) is always safe: the read stays
+            // pending and the next call picks up its bytes. A read that failed is dropped with its exception.
+            Task<int> read = _pendingRead ??= _stream.ReadAsync(_received, 0, _received.Length, CancellationToken.None);
             int n;
-            try { n = await _pendingRead.WaitAsync(left, cancellationToken).ConfigureAwait(false); }
-            catch (TimeoutException) { throw NoReply(type, sequence); }
+            try { n = await read.WaitAsync(left, cancellationToken).ConfigureAwait(false); }
+            catch (TimeoutException) when (!read.IsFaulted) { throw NoReply(type, sequence); }
+            catch (Exception) when (read.IsFaulted || read.IsCanceled) { _pendingRead = null; throw; }
             _pendingRead = null;
             if (n == 0)
                 throw new EndOfStreamException($"the stream ended before the reply to {MessageTypes.Name(type)} (sequence {sequence})");

@@ -58,7 +58,7 @@ internal sealed class ProtocolSession
         {
             // A frame with the response bit (a reply, or ERROR) is never answered: it is our own output echoed back
             // (a tty with echo on, a loopback plug) or another host, and answering it with an ERROR would start an
-            // endless exchange of ERRORs. It is counted, so STATS shows it.
+            // endless exchange of ERRORs. It still counts among the frames ok, and in RepliesIgnored.
             if ((frame.Type & (byte)MessageType.Response) != 0)
             {
                 Counters.ReplyIgnored();

@@ -202,6 +202,45 @@ public class ClientTests
         Assert.Equal("the stream ended before the reply to STATS (sequence 4)", end.Message);
     }
 
+    /// <summary>A stream whose first read fails, and whose later reads return <see cref="Replies"/>.</summary>
+    private sealed class FailingOnceStream : Stream
+    {
+        private int _reads;
+        public byte[] Replies { get; set; } = [];
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            if (_reads++ == 0) return Task.FromException<int>(new IOException("serial line lost"));
+            Replies.CopyTo(buffer, offset);
+            int n = Replies.Length;
+            Replies = [];
+            return Task.FromResult(n);
+        }
+        public override void Write(byte[] buffer, int offset, int count) { }
+        public override void Flush() { }
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task A_failed_read_surfaces_once_and_the_next_request_reads_again()
+    {
+        var stream = new FailingOnceStream();
+        using var client = new ProtocolClient(stream);
+        var e = await Assert.ThrowsAsync<IOException>(() => client.PingAsync());
+        Assert.Equal("serial line lost", e.Message);
+
+        stream.Replies = Frame.ToArray(0x81, 2, Body(b => ResponseCodec.Encode(new PingResponse(1, 4, 0, 0, 0), b)));
+        Assert.Equal(new PingResponse(1, 4, 0, 0, 0), await client.PingAsync());
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.Timeout = TimeSpan.Zero);
+        client.Timeout = Timeout.InfiniteTimeSpan;
+    }
+
     private static byte[] Body(Func<byte[], int> encode)
     {
         byte[] body = new byte[Frame.MaxBodyLength];
