@@ -39,26 +39,45 @@ public static class StatusMapping
         NonFiniteInputException => Status.NonFinite,
         KeyNotFoundException => Status.NotFound,
         ArgumentException => Status.Argument,
+        InvalidDataException => Status.Corrupt,
         InsufficientExecutionStackException or OutOfMemoryException => Status.Capacity,
         IOException => Status.Io,
         _ => Status.Internal,
     };
 
     /// <summary>
-    /// The exception's message without the framework's " (Parameter 'x')" suffix: messages of the Runtime already name
-    /// the argument and the value. Unexpected exceptions keep their type name so that a bug report is useful.
+    /// The text a C host or a wire client gets for <paramref name="exception"/>: its first line, without the framework's
+    /// " (Parameter 'x')" suffix (the Runtime's messages already name the argument and the value). An exception that
+    /// carries a message meant for users (<see cref="IStatusException.UserMessage"/>) gives that. Unexpected exceptions
+    /// keep their type name, since "Object reference not set..." alone says little in a bug report.
     /// </summary>
     public static string Message(Exception exception)
     {
-        string message = exception.Message;
-        if (exception is ArgumentException { ParamName: { } name })
+        string message = exception is IStatusException { UserMessage: { } user } ? user : exception.Message;
+        int newline = message.AsSpan().IndexOfAny('\r', '\n');
+        if (newline >= 0) message = message[..newline];
+        if (exception is ArgumentException { ParamName: { Length: > 0 } name })
         {
             string suffix = $" (Parameter '{name}')";
-            int at = message.IndexOf(suffix, StringComparison.Ordinal);
-            if (at >= 0) message = message.Remove(at, suffix.Length);
+            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
         }
         return From(exception) == Status.Internal ? $"internal error: {exception.GetType().Name}: {message}" : message;
     }
+
+    /// <summary>The C ABI's name of <paramref name="status"/>, e.g. <c>EL_ERR_NOT_FOUND</c>.</summary>
+    public static string Name(Status status) => status switch
+    {
+        Status.Ok => "EL_OK",
+        Status.Argument => "EL_ERR_ARGUMENT",
+        Status.NonFinite => "EL_ERR_NONFINITE",
+        Status.NotFound => "EL_ERR_NOT_FOUND",
+        Status.Io => "EL_ERR_IO",
+        Status.Corrupt => "EL_ERR_CORRUPT",
+        Status.Capacity => "EL_ERR_CAPACITY",
+        Status.Locked => "EL_ERR_LOCKED",
+        Status.Internal => "EL_ERR_INTERNAL",
+        _ => $"status {(int)status}",
+    };
 }
 
 /// <summary>An exception that carries its own <see cref="Status"/> (e.g. a corrupt or locked gallery file).</summary>
@@ -66,4 +85,7 @@ public interface IStatusException
 {
     /// <summary>The status a C host or a wire client receives for this exception.</summary>
     Status Status { get; }
+
+    /// <summary>The message for the user, when it differs from <see cref="Exception.Message"/>; null to use that.</summary>
+    string? UserMessage => null;
 }

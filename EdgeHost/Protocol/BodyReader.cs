@@ -64,18 +64,18 @@ internal ref struct BodyReader(ReadOnlySpan<byte> body, string what)
     {
         id = "";
         if (Rest.IsEmpty)
-            return Fail(WireStatus.Argument, $"body of {MessageTypes.Bytes(_body.Length)} ends before {field} length", out error);
+            return Fail(Status.Argument, $"body of {MessageTypes.Bytes(_body.Length)} ends before {field} length", out error);
         byte length = _body[_read++];
         if (length is < 1 or > Ids.MaxBytes)
-            return Fail(WireStatus.Argument, $"{field} length = {length} is outside [1, {Ids.MaxBytes}]", out error);
+            return Fail(Status.Argument, $"{field} length = {length} is outside [1, {Ids.MaxBytes}]", out error);
         if (length > Rest.Length)
-            return Fail(WireStatus.Argument, $"{field} length = {length} but the body has {MessageTypes.Bytes(Rest.Length)} left", out error);
+            return Fail(Status.Argument, $"{field} length = {length} but the body has {MessageTypes.Bytes(Rest.Length)} left", out error);
         ReadOnlySpan<byte> bytes = _body.Slice(_read, length);
         if (!Utf8.IsValid(bytes))
-            return Fail(WireStatus.Argument, $"{field} = {Convert.ToHexString(bytes)} (hex) is not valid UTF-8", out error);
+            return Fail(Status.Argument, $"{field} = {Convert.ToHexString(bytes)} (hex) is not valid UTF-8", out error);
         int nul = bytes.IndexOf((byte)0);
         if (nul >= 0)
-            return Fail(WireStatus.Argument, $"{field} = {Convert.ToHexString(bytes)} (hex) holds a NUL at byte {nul}", out error);
+            return Fail(Status.Argument, $"{field} = {Convert.ToHexString(bytes)} (hex) holds a NUL at byte {nul}", out error);
         _read += length;
         id = Encoding.UTF8.GetString(bytes);
         error = default;
@@ -94,12 +94,12 @@ internal ref struct BodyReader(ReadOnlySpan<byte> body, string what)
     public readonly bool End(out WireError error)
     {
         if (_read == _body.Length) { error = default; return true; }
-        return Fail(WireStatus.Argument, _read == 0
+        return Fail(Status.Argument, _read == 0
             ? $"body has {MessageTypes.Bytes(_body.Length)}, expected none"
             : $"{MessageTypes.Bytes(_body.Length - _read)} left over after the last field (body has {_body.Length}, fields end at {_read})", out error);
     }
 
-    public readonly bool Fail(WireStatus status, string message, out WireError error)
+    public readonly bool Fail(Status status, string message, out WireError error)
     {
         error = new(status, $"{what}: {message}");
         return false;
@@ -110,7 +110,7 @@ internal ref struct BodyReader(ReadOnlySpan<byte> body, string what)
         if (count > _body.Length - _read)
         {
             bytes = default;
-            return Fail(WireStatus.Argument, $"body of {MessageTypes.Bytes(_body.Length)} ends before {field}", out error);
+            return Fail(Status.Argument, $"body of {MessageTypes.Bytes(_body.Length)} ends before {field}", out error);
         }
         bytes = _body.Slice(_read, count);
         _read += count;

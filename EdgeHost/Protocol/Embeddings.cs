@@ -73,8 +73,8 @@ internal static class Embeddings
 
     /// <summary>
     /// Decodes an embedding field (encoding byte + data, the rest of a body) of exactly
-    /// <c><paramref name="destination"/>.Length</c> values. Fails with <see cref="WireStatus.Argument"/> for an unknown
-    /// encoding or a data size that does not match the dimension, and <see cref="WireStatus.NonFinite"/> naming the
+    /// <c><paramref name="destination"/>.Length</c> values. Fails with <see cref="Status.Argument"/> for an unknown
+    /// encoding or a data size that does not match the dimension, and <see cref="Status.NonFinite"/> naming the
     /// first NaN or infinite value. <paramref name="what"/> prefixes the messages (the request's name).
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> field, Span<float> destination, string what, out EmbeddingEncoding encoding, out WireError error)
@@ -82,21 +82,21 @@ internal static class Embeddings
         encoding = default;
         if (field.IsEmpty)
         {
-            error = new(WireStatus.Argument, $"{what}: body ends before the embedding encoding");
+            error = new(Status.Argument, $"{what}: body ends before the embedding encoding");
             return false;
         }
         encoding = (EmbeddingEncoding)field[0];
         int size = MessageTypes.BytesPerValue(encoding);
         if (size == 0)
         {
-            error = new(WireStatus.Argument, $"{what}: embedding encoding = {field[0]} is not 0 (float32), 1 (float16) or 2 (int8)");
+            error = new(Status.Argument, $"{what}: embedding encoding = {field[0]} is not 0 (float32), 1 (float16) or 2 (int8)");
             return false;
         }
         ReadOnlySpan<byte> data = field[1..];
         int dim = destination.Length;
         if (data.Length != dim * size)
         {
-            error = new(WireStatus.Argument,
+            error = new(Status.Argument,
                 $"{what}: embedding has {MessageTypes.Bytes(data.Length)} of {MessageTypes.Name(encoding)} data, expected {dim * size} (dim {dim} x {size})");
             return false;
         }
@@ -128,7 +128,7 @@ internal static class Embeddings
             {
                 if (!float.IsFinite(destination[i]))
                 {
-                    error = new(WireStatus.NonFinite, $"{what}: embedding[{i}] = {Format(destination[i])} is not finite");
+                    error = new(Status.NonFinite, $"{what}: embedding[{i}] = {Format(destination[i])} is not finite");
                     return false;
                 }
             }

@@ -3,7 +3,7 @@ namespace EdgeLoss.EdgeHost.Protocol;
 /// <summary>
 /// What a <see cref="ProtocolSession"/> calls for each well-formed request: typed values, embeddings already decoded
 /// to float (not yet normalized: that is the gallery's job). Failures are exceptions, mapped to a status by
-/// <see cref="WireStatusMapping.FromException"/>: <see cref="ArgumentException"/> -&gt; 1,
+/// <see cref="StatusMapping.From"/>: <see cref="ArgumentException"/> -&gt; 1,
 /// <see cref="NonFiniteInputException"/> -&gt; 2, <see cref="KeyNotFoundException"/> -&gt; 3,
 /// <see cref="IOException"/> -&gt; 4, <see cref="InvalidDataException"/> -&gt; 5, <see cref="ProtocolException"/> -&gt;
 /// its own status, anything else -&gt; 99. The exception's message becomes the ERROR message, so it should name the

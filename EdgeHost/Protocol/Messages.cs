@@ -122,10 +122,10 @@ internal readonly record struct RemoveResponse(uint Removed);
 internal readonly record struct StatsResponse(ulong FramesOk, ulong FramesDropped, ulong ErrorsSent);
 
 /// <summary>An ERROR reply (type 0xFF): a C ABI status and a message naming the field and the value.</summary>
-internal readonly record struct ErrorResponse(WireStatus Status, string Message);
+internal readonly record struct ErrorResponse(Status Status, string Message);
 
 /// <summary>
 /// Why a body could not be decoded, returned (not thrown: bad input is the normal case on a noisy line, and an
 /// exception per garbage frame would cost more than the frame) by every decoder.
 /// </summary>
-internal readonly record struct WireError(WireStatus Status, string Message);
+internal readonly record struct WireError(Status Status, string Message);

@@ -109,7 +109,7 @@ internal sealed class ProtocolSession
         catch (Exception e)
         {
             // The handler refused (or broke): its exception says why, in the C ABI's terms.
-            error = new WireError(WireStatusMapping.FromException(e), WireStatusMapping.Message(e));
+            error = new WireError(StatusMapping.From(e), StatusMapping.Message(e));
         }
         length = ResponseCodec.Encode(new ErrorResponse(error.Status, error.Message), body);
         Counters.ErrorSent();
@@ -123,7 +123,7 @@ internal sealed class ProtocolSession
         if (frame.Version != Frame.ProtocolVersion)
         {
             // A good CRC means the peer really sent this: tell it which version we speak instead of going silent.
-            error = new(WireStatus.Argument, $"version = {frame.Version} is not supported; this host speaks protocol version {Frame.ProtocolVersion}");
+            error = new(Status.Argument, $"version = {frame.Version} is not supported; this host speaks protocol version {Frame.ProtocolVersion}");
             return false;
         }
         ReadOnlySpan<byte> request = frame.Body;
@@ -148,7 +148,7 @@ internal sealed class ProtocolSession
                 catch (ArgumentException e)
                 {
                     // An id the wire cannot carry is the host's fault, not the request's: EL_ERR_INTERNAL, not ARGUMENT.
-                    throw new InvalidOperationException($"the handler's matches cannot be sent: {WireStatusMapping.Message(e)}", e);
+                    throw new InvalidOperationException($"the handler's matches cannot be sent: {StatusMapping.Message(e)}", e);
                 }
                 matches.Clear();   // do not keep id strings alive between requests
                 return true;
@@ -181,14 +181,14 @@ internal sealed class ProtocolSession
                 return true;
             }
             default:
-                error = new(WireStatus.Argument, $"type = 0x{frame.Type:X2} is not a request type (0x01 PING .. 0x06 STATS)");
+                error = new(Status.Argument, $"type = 0x{frame.Type:X2} is not a request type (0x01 PING .. 0x06 STATS)");
                 return false;
         }
     }
 
     private static bool ReadOnly(MessageType type, out WireError error)
     {
-        error = new(WireStatus.Argument, $"{MessageTypes.Name(type)}: refused, this host's gallery is read-only");
+        error = new(Status.Argument, $"{MessageTypes.Name(type)}: refused, this host's gallery is read-only");
         return false;
     }
 }

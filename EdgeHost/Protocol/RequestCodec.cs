@@ -59,7 +59,7 @@ internal static class RequestCodec
         request = default;
         var r = new BodyReader(body, "IDENTIFY");
         if (!r.U8("k", out byte k, out error)) return false;
-        if (k is < 1 or > MaxK) return r.Fail(WireStatus.Argument, $"k = {k} is outside [1, {MaxK}]", out error);
+        if (k is < 1 or > MaxK) return r.Fail(Status.Argument, $"k = {k} is outside [1, {MaxK}]", out error);
         if (!r.Embedding(embedding, out EmbeddingEncoding encoding, out error)) return false;
         request = new IdentifyRequest(k, embedding, encoding);
         return true;

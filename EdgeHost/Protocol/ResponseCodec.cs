@@ -125,7 +125,7 @@ internal static class ResponseCodec
         response = default;
         var r = new BodyReader(body, "VERIFY response");
         if (!r.F32("score", out float score, out error) || !r.U8("accepted", out byte accepted, out error)) return false;
-        if (accepted > 1) return r.Fail(WireStatus.Argument, $"accepted = {accepted} is not 0 or 1", out error);
+        if (accepted > 1) return r.Fail(Status.Argument, $"accepted = {accepted} is not 0 or 1", out error);
         if (!r.End(out error)) return false;
         response = new VerifyResponse(score, accepted == 1);
         return true;
@@ -169,8 +169,8 @@ internal static class ResponseCodec
         var r = new BodyReader(body, "ERROR");
         if (!r.U8("status", out byte status, out error) || !r.U8("message length", out byte length, out error)) return false;
         if (r.Rest.Length != length)
-            return r.Fail(WireStatus.Argument, $"message length = {length} but the body has {MessageTypes.Bytes(r.Rest.Length)} left", out error);
-        response = new ErrorResponse((WireStatus)status, Encoding.UTF8.GetString(r.Rest));
+            return r.Fail(Status.Argument, $"message length = {length} but the body has {MessageTypes.Bytes(r.Rest.Length)} left", out error);
+        response = new ErrorResponse((Status)status, Encoding.UTF8.GetString(r.Rest));
         return true;
     }
 }

@@ -94,12 +94,12 @@ public class ClientTests
             Assert.Equal(2u, await client.RemoveAsync("alice"));
 
             var error = await Assert.ThrowsAsync<ProtocolException>(() => client.RemoveAsync("alice"));
-            Assert.Equal(WireStatus.NotFound, error.Status);
+            Assert.Equal(Status.NotFound, error.Status);
             Assert.Equal("id = \"alice\" is not enrolled", error.HostMessage);
             Assert.Equal("EL_ERR_NOT_FOUND (3): id = \"alice\" is not enrolled", error.Message);
 
             var nonFinite = await Assert.ThrowsAsync<ProtocolException>(() => client.VerifyAsync("bob", new float[] { 0, float.NaN, 0, 0 }));
-            Assert.Equal(WireStatus.NonFinite, nonFinite.Status);
+            Assert.Equal(Status.NonFinite, nonFinite.Status);
             Assert.Equal("VERIFY: embedding[1] = NaN is not finite", nonFinite.HostMessage);
 
             var wrongDim = await Assert.ThrowsAsync<ProtocolException>(() => client.IdentifyAsync(new float[3], 1));
@@ -192,8 +192,8 @@ public class ClientTests
 
         Task<StatsResponse> stats = client.StatsAsync();
         await host.NextRequestAsync();
-        await host.SendAsync(Frame.ToArray(0xFF, 3, Body(b => ResponseCodec.Encode(new ErrorResponse(WireStatus.Capacity, "full"), b))));
-        Assert.Equal(WireStatus.Capacity, (await Assert.ThrowsAsync<ProtocolException>(() => stats)).Status);
+        await host.SendAsync(Frame.ToArray(0xFF, 3, Body(b => ResponseCodec.Encode(new ErrorResponse(Status.Capacity, "full"), b))));
+        Assert.Equal(Status.Capacity, (await Assert.ThrowsAsync<ProtocolException>(() => stats)).Status);
 
         Task<StatsResponse> last = client.StatsAsync();
         await host.NextRequestAsync();

@@ -52,7 +52,7 @@ public class DocExampleTests
         Assert.Equal(UnknownWire, ToHex(request));
         Received reply = Exchange(new ProtocolSession(new ExampleHost()), request).Single();
         Assert.Equal(7, reply.Sequence);
-        AssertError(reply, WireStatus.Argument, "type = 0x42 is not a request type (0x01 PING .. 0x06 STATS)");
+        AssertError(reply, Status.Argument, "type = 0x42 is not a request type (0x01 PING .. 0x06 STATS)");
         Assert.Equal(0x3b, reply.Body[1]);
     }
 

@@ -63,7 +63,7 @@ public class FuzzTests
         var output = new ArrayBufferWriter<byte>(1 << 16);
         var replies = new FrameReader();
         long replyCount = 0, errorReplies = 0;
-        var statuses = new Dictionary<WireStatus, int>();
+        var statuses = new Dictionary<Status, int>();
         var pending = new List<byte>(1 << 16);
         byte[] bodyBuffer = new byte[Frame.MaxBodyLength];
 
@@ -110,7 +110,7 @@ public class FuzzTests
             counters.ToString());
         Assert.True(handler.Calls > 100_000, $"handler calls {handler.Calls}");
         string seen = string.Join(", ", statuses.Select(kv => $"{kv.Key} {kv.Value}"));
-        foreach (WireStatus status in new[] { WireStatus.Argument, WireStatus.NonFinite, WireStatus.NotFound, WireStatus.Internal })
+        foreach (Status status in new[] { Status.Argument, Status.NonFinite, Status.NotFound, Status.Internal })
             Assert.True(statuses.GetValueOrDefault(status) > 1000, $"{status}: {seen}");
         Assert.Equal(4, statuses.Count);
 
@@ -152,7 +152,7 @@ public class FuzzTests
         }
     }
 
-    private static (long Replies, long Errors) CountReplies(ArrayBufferWriter<byte> output, FrameReader reader, Dictionary<WireStatus, int> statuses)
+    private static (long Replies, long Errors) CountReplies(ArrayBufferWriter<byte> output, FrameReader reader, Dictionary<Status, int> statuses)
     {
         long count = 0, errors = 0;
         ReadOnlySpan<byte> wire = output.WrittenSpan;

@@ -186,7 +186,7 @@ public class MessageCodecTests
         byte[] bad = new byte[Embeddings.EncodedLength(v.Length, EmbeddingEncoding.Float32)];
         Embeddings.Encode(v, EmbeddingEncoding.Float32, bad);
         Assert.False(Embeddings.TryDecode(bad, new float[v.Length], "TEST", out _, out WireError error));
-        Assert.Equal(new WireError(WireStatus.NonFinite, "TEST: embedding[777] = -Infinity is not finite"), error);
+        Assert.Equal(new WireError(Status.NonFinite, "TEST: embedding[777] = -Infinity is not finite"), error);
     }
 
     // ---- responses -------------------------------------------------------------------------------------------
@@ -253,16 +253,16 @@ public class MessageCodecTests
     public void Error_response_round_trips_and_cuts_long_messages_at_a_character_boundary()
     {
         byte[] body = new byte[Frame.MaxBodyLength];
-        int n = ResponseCodec.Encode(new ErrorResponse(WireStatus.NotFound, "id = \"bob\" is not enrolled"), body);
+        int n = ResponseCodec.Encode(new ErrorResponse(Status.NotFound, "id = \"bob\" is not enrolled"), body);
         Assert.Equal("03 1a", ToHex(body.AsSpan(0, 2)));
         Assert.True(ResponseCodec.TryDecode(body.AsSpan(0, n), out ErrorResponse error, out _));
-        Assert.Equal(new ErrorResponse(WireStatus.NotFound, "id = \"bob\" is not enrolled"), error);
+        Assert.Equal(new ErrorResponse(Status.NotFound, "id = \"bob\" is not enrolled"), error);
 
         // 2-byte characters: 255 is odd, so the cut falls at 254. 4-byte characters (surrogate pairs): at 252.
         foreach ((string unit, int expectedBytes) in new[] { ("é", 254), ("🙂", 252), ("a", 255) })
         {
             string message = string.Concat(Enumerable.Repeat(unit, 300));
-            n = ResponseCodec.Encode(new ErrorResponse(WireStatus.Argument, message), body);
+            n = ResponseCodec.Encode(new ErrorResponse(Status.Argument, message), body);
             Assert.Equal(expectedBytes, body[1]);
             Assert.Equal(2 + expectedBytes, n);
             Assert.True(ResponseCodec.TryDecode(body.AsSpan(0, n), out error, out _));
@@ -292,5 +292,5 @@ public class MessageCodecTests
     }
 
     /// <summary>An ArgumentException's message without the " (Parameter 'x')" .NET appends.</summary>
-    private static string Message(Exception e) => WireStatusMapping.Message(e);
+    private static string Message(Exception e) => StatusMapping.Message(e);
 }

@@ -213,7 +213,7 @@ public class SessionTests
         Assert.Single(replies);
         Assert.Equal(0x1234, replies[0].Sequence);
         Assert.Equal(Frame.ProtocolVersion, replies[0].Version);
-        AssertError(replies[0], (WireStatus)status, message);
+        AssertError(replies[0], (Status)status, message);
         Assert.Equal(calls, gallery.Calls);          // the handler never saw it
         Assert.Equal(1ul, session.Counters.ErrorsSent);
         Assert.Equal(1ul, session.Counters.FramesOk);
@@ -232,8 +232,8 @@ public class SessionTests
         { "corrupt", 5, "gallery record 12 has a bad checksum" },
         { "capacity", 6, "the gallery holds 100000 templates, its limit" },
         { "locked", 7, "gallery.bin is locked by process 4242" },
-        { "other", 99, "InvalidOperationException: something broke" },
-        { "null", 99, "NullReferenceException: Object reference not set to an instance of an object." },
+        { "other", 99, "internal error: InvalidOperationException: something broke" },
+        { "null", 99, "internal error: NullReferenceException: Object reference not set to an instance of an object." },
     };
 
     [Theory]
@@ -248,17 +248,17 @@ public class SessionTests
             "not found" => new KeyNotFoundException("id = \"eve\" is not enrolled"),
             "io" => new IOException("fsync failed: disk full"),
             "corrupt" => new InvalidDataException("gallery record 12 has a bad checksum"),
-            "capacity" => new ProtocolException(WireStatus.Capacity, "the gallery holds 100000 templates, its limit"),
-            "locked" => new ProtocolException(WireStatus.Locked, "gallery.bin is locked by process 4242"),
+            "capacity" => new ProtocolException(Status.Capacity, "the gallery holds 100000 templates, its limit"),
+            "locked" => new ProtocolException(Status.Locked, "gallery.bin is locked by process 4242"),
             "other" => new InvalidOperationException("something broke"),
             _ => new NullReferenceException(),
         };
-        Assert.Equal((WireStatus)status, WireStatusMapping.FromException(exception));
+        Assert.Equal((Status)status, StatusMapping.From(exception));
 
         var gallery = new FakeGallery { Throw = exception };
         var session = new ProtocolSession(gallery);
         Received reply = Single(session, MessageType.Verify, 9, Body(b => RequestCodec.Encode(new VerifyRequest("bob", Bob), b)));
-        AssertError(reply, (WireStatus)status, message);
+        AssertError(reply, (Status)status, message);
         Assert.Equal(1ul, session.Counters.ErrorsSent);
     }
 
@@ -267,11 +267,11 @@ public class SessionTests
     {
         var session = new ProtocolSession(new FakeGallery());
         AssertError(Single(session, MessageType.Verify, 1, Body(b => RequestCodec.Encode(new VerifyRequest("eve", Bob), b))),
-            WireStatus.NotFound, "id = \"eve\" is not enrolled");
+            Status.NotFound, "id = \"eve\" is not enrolled");
         AssertError(Single(session, MessageType.Remove, 2, Body(b => RequestCodec.Encode(new RemoveRequest("eve"), b))),
-            WireStatus.NotFound, "id = \"eve\" is not enrolled");
+            Status.NotFound, "id = \"eve\" is not enrolled");
         AssertError(Single(session, MessageType.Enroll, 3, Body(b => RequestCodec.Encode(new EnrollRequest("eve", new float[4]), b))),
-            WireStatus.NonFinite, "embedding has norm 0");
+            Status.NonFinite, "embedding has norm 0");
     }
 
     [Fact]
@@ -294,9 +294,9 @@ public class SessionTests
         int calls = gallery.Calls;
         var session = new ProtocolSession(gallery, new ProtocolSessionOptions { ReadOnly = true });
         AssertError(Single(session, MessageType.Enroll, 1, Body(b => RequestCodec.Encode(new EnrollRequest("eve", Bob), b))),
-            WireStatus.Argument, "ENROLL: refused, this host's gallery is read-only");
+            Status.Argument, "ENROLL: refused, this host's gallery is read-only");
         AssertError(Single(session, MessageType.Remove, 2, Body(b => RequestCodec.Encode(new RemoveRequest("bob"), b))),
-            WireStatus.Argument, "REMOVE: refused, this host's gallery is read-only");
+            Status.Argument, "REMOVE: refused, this host's gallery is read-only");
         Assert.Equal(calls, gallery.Calls);
         Assert.Equal(0x83, Single(session, MessageType.Verify, 3, Body(b => RequestCodec.Encode(new VerifyRequest("bob", Bob), b))).Type);
     }
@@ -308,11 +308,11 @@ public class SessionTests
         var session = new ProtocolSession(gallery);
         byte[] identify = Body(b => RequestCodec.Encode(new IdentifyRequest(2, Bob), b));
         AssertError(Single(session, MessageType.Identify, 1, identify),
-            WireStatus.Internal, "InvalidOperationException: the handler returned count = 3 for k = 2");
+            Status.Internal, "internal error: InvalidOperationException: the handler returned count = 3 for k = 2");
 
         gallery.IdentifyOverride = results => { results[0] = new Match(0.5f, new string('x', 64)); return 1; };
         AssertError(Single(session, MessageType.Identify, 2, identify),
-            WireStatus.Internal, $"InvalidOperationException: the handler's matches cannot be sent: matches.Id = \"{new string('x', 64)}\" is 64 bytes of UTF-8, expected 1..63");
+            Status.Internal, $"internal error: InvalidOperationException: the handler's matches cannot be sent: matches.Id = \"{new string('x', 64)}\" is 64 bytes of UTF-8, expected 1..63");
     }
 
     [Fact]

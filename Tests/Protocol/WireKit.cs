@@ -50,7 +50,7 @@ internal static class WireKit
     }
 
     /// <summary>Asserts <paramref name="reply"/> is an ERROR with <paramref name="status"/> and <paramref name="message"/>.</summary>
-    public static void AssertError(Received reply, WireStatus status, string message)
+    public static void AssertError(Received reply, Status status, string message)
     {
         Assert.True(reply.Type == (byte)MessageType.Error, $"expected an ERROR, got type 0x{reply.Type:X2}");
         Assert.True(ResponseCodec.TryDecode(reply.Body, out ErrorResponse error, out WireError malformed), malformed.Message);
