@@ -43,7 +43,7 @@ public static partial class Functional
     public static void Softmax(ReadOnlySpan<float> x, Span<float> y, float temperature)
     {
         Guard.PositiveFinite(temperature);
-        NotEmpty(x);
+        SoftmaxKernel.RequireNonEmpty(x);
         Guard.Length(y, x.Length);
         SoftmaxRow(x, y, temperature, 0);
     }
@@ -68,7 +68,7 @@ public static partial class Functional
     public static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y, float temperature)
     {
         Guard.PositiveFinite(temperature);
-        NotEmpty(x);
+        SoftmaxKernel.RequireNonEmpty(x);
         Guard.Length(y, x.Length);
         LogSoftmaxRow(x, y, temperature, 0);
     }
@@ -79,7 +79,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">x is empty.</exception>
     public static float LogSumExp(ReadOnlySpan<float> x)
     {
-        NotEmpty(x);
+        SoftmaxKernel.RequireNonEmpty(x);
         return LogSumExpRow(x, 0);
     }
 
@@ -91,7 +91,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">x is empty.</exception>
     public static int ArgMax(ReadOnlySpan<float> x)
     {
-        NotEmpty(x);
+        SoftmaxKernel.RequireNonEmpty(x);
         return ArgMaxRow(x, 0);
     }
 
@@ -109,7 +109,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">cols does not divide x.Length, or y has another length.</exception>
     public static void Softmax(ReadOnlySpan<float> x, int cols, Span<float> y, float temperature = 1f)
     {
-        int rows = Rows(x.Length, cols);
+        int rows = SoftmaxKernel.BatchRows(x.Length, cols);
         Guard.Length(y, x.Length);
         Guard.PositiveFinite(temperature);
         for (int r = 0, o = 0; r < rows; r++, o += cols)
@@ -126,7 +126,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">cols does not divide x.Length, or y has another length.</exception>
     public static void LogSoftmax(ReadOnlySpan<float> x, int cols, Span<float> y, float temperature = 1f)
     {
-        int rows = Rows(x.Length, cols);
+        int rows = SoftmaxKernel.BatchRows(x.Length, cols);
         Guard.Length(y, x.Length);
         Guard.PositiveFinite(temperature);
         for (int r = 0, o = 0; r < rows; r++, o += cols)
@@ -142,7 +142,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">cols does not divide x.Length, or result is not rows long.</exception>
     public static void LogSumExp(ReadOnlySpan<float> x, int cols, Span<float> result)
     {
-        int rows = Rows(x.Length, cols);
+        int rows = SoftmaxKernel.BatchRows(x.Length, cols);
         Guard.Length(result, rows);
         for (int r = 0, o = 0; r < rows; r++, o += cols)
             result[r] = LogSumExpRow(x.Slice(o, cols), o);
@@ -157,7 +157,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">cols does not divide x.Length, or result is not rows long.</exception>
     public static void ArgMax(ReadOnlySpan<float> x, int cols, Span<int> result)
     {
-        int rows = Rows(x.Length, cols);
+        int rows = SoftmaxKernel.BatchRows(x.Length, cols);
         Guard.Length(result, rows);
         for (int r = 0, o = 0; r < rows; r++, o += cols)
             result[r] = ArgMaxRow(x.Slice(o, cols), o);
@@ -200,27 +200,7 @@ public static partial class Functional
             Guard.ThrowNonFinite(nameof(x), offset + i, v);
         // IndexOfMax orders +0 above -0; torch.argmax (and ==) does not, so a zero max goes to the first zero.
         if (v == 0f)
-            i = FirstZero(x);
+            i = SoftmaxKernel.FirstZero(x);
         return i;
-    }
-
-    private static int FirstZero(ReadOnlySpan<float> x)
-    {
-        for (int i = 0; ; i++)
-            if (x[i] == 0f) return i;
-    }
-
-    private static void NotEmpty(ReadOnlySpan<float> x)
-    {
-        if (x.IsEmpty)
-            throw new ArgumentException("x is empty: it needs at least one element", nameof(x));
-    }
-
-    private static int Rows(int length, int cols)
-    {
-        Guard.Positive(cols);
-        if (length % cols != 0)
-            throw new ArgumentException($"cols = {cols} does not divide x.Length = {length} (x is rows x cols, row-major)", nameof(cols));
-        return length / cols;
     }
 }

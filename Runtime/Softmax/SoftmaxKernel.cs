@@ -114,6 +114,34 @@ internal static class SoftmaxKernel
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpFloor)), Vector512<float>.Zero, p * twoK.AsSingle());
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // Helpers of the Functional softmax family (here rather than in the partial Functional, whose other parts
+    // are written elsewhere: no private names to collide)
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>The first index whose element equals 0 (either sign); the caller knows there is one.</summary>
+    public static int FirstZero(ReadOnlySpan<float> x)
+    {
+        for (int i = 0; ; i++)
+            if (x[i] == 0f) return i;
+    }
+
+    /// <summary>Throws unless the single row x has at least one element.</summary>
+    public static void RequireNonEmpty(ReadOnlySpan<float> x)
+    {
+        if (x.IsEmpty)
+            throw new ArgumentException("x is empty: it needs at least one element", nameof(x));
+    }
+
+    /// <summary>The rows of a row-major batch of <paramref name="length"/> elements and <paramref name="cols"/> columns.</summary>
+    public static int BatchRows(int length, int cols)
+    {
+        Guard.Positive(cols);
+        if (length % cols != 0)
+            throw new ArgumentException($"cols = {cols} does not divide x.Length = {length} (x is rows x cols, row-major)", nameof(cols));
+        return length / cols;
+    }
+
     /// <summary>
     /// The largest element. NaN may or may not propagate (the short-row vector path uses the native max instruction,
     /// which is faster than IEEE maximum); callers detect NaN through the exponential sum instead.

@@ -290,11 +290,11 @@ public class CrossEntropyTests
             var one = new float[1];
             var options = new CrossEntropyOptions { Weight = Enumerable.Repeat(0.5f, classes).ToArray(), LabelSmoothing = 0.1f };
             var none = options with { Reduction = Reduction.None };
-            Assert.Equal(0, Allocations.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, one, grad)));
-            Assert.Equal(0, Allocations.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, one, grad, options)));
-            Assert.Equal(0, Allocations.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, perRow, default, none)));
-            Assert.Equal(0, Allocations.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, options)));
-            Assert.Equal(0, Allocations.Of(() => EdgeLoss.Losses.CrossEntropy(logits, soft, classes, one, grad, options)));
+            Assert.Equal(0, AllocatedBytes.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, one, grad)));
+            Assert.Equal(0, AllocatedBytes.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, one, grad, options)));
+            Assert.Equal(0, AllocatedBytes.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, perRow, default, none)));
+            Assert.Equal(0, AllocatedBytes.Of(() => EdgeLoss.Losses.CrossEntropy(logits, targets, options)));
+            Assert.Equal(0, AllocatedBytes.Of(() => EdgeLoss.Losses.CrossEntropy(logits, soft, classes, one, grad, options)));
         }
     }
 }

@@ -108,6 +108,6 @@ public class NllTests
         var grad = new float[logp.Length];
         var loss = new float[1];
         var options = new CrossEntropyOptions { Weight = Enumerable.Repeat(2f, 10).ToArray(), Reduction = Reduction.Sum };
-        Assert.Equal(0, Allocations.Of(() => EdgeLoss.Losses.Nll(logp, targets, loss, grad, options)));
+        Assert.Equal(0, AllocatedBytes.Of(() => EdgeLoss.Losses.Nll(logp, targets, loss, grad, options)));
     }
 }

@@ -13,15 +13,15 @@ public class SoftmaxAllocationTests
         var y = new float[4 * n];
         var rows = new float[4];
         var arg = new int[4];
-        Assert.Equal(0, Allocations.Of(() => Functional.Softmax(x.AsSpan(0, n), y.AsSpan(0, n))));
-        Assert.Equal(0, Allocations.Of(() => Functional.Softmax(x.AsSpan(0, n), y.AsSpan(0, n), 2f)));
-        Assert.Equal(0, Allocations.Of(() => Functional.LogSoftmax(x.AsSpan(0, n), y.AsSpan(0, n))));
-        Assert.Equal(0, Allocations.Of(() => Functional.LogSoftmax(x.AsSpan(0, n), y.AsSpan(0, n), 0.5f)));
-        Assert.Equal(0, Allocations.Of(() => Functional.LogSumExp(x.AsSpan(0, n))));
-        Assert.Equal(0, Allocations.Of(() => Functional.ArgMax(x.AsSpan(0, n))));
-        Assert.Equal(0, Allocations.Of(() => Functional.Softmax(x, n, y, 3f)));
-        Assert.Equal(0, Allocations.Of(() => Functional.LogSoftmax(x, n, y)));
-        Assert.Equal(0, Allocations.Of(() => Functional.LogSumExp(x, n, rows)));
-        Assert.Equal(0, Allocations.Of(() => Functional.ArgMax(x, n, arg)));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.Softmax(x.AsSpan(0, n), y.AsSpan(0, n))));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.Softmax(x.AsSpan(0, n), y.AsSpan(0, n), 2f)));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.LogSoftmax(x.AsSpan(0, n), y.AsSpan(0, n))));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.LogSoftmax(x.AsSpan(0, n), y.AsSpan(0, n), 0.5f)));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.LogSumExp(x.AsSpan(0, n))));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.ArgMax(x.AsSpan(0, n))));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.Softmax(x, n, y, 3f)));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.LogSoftmax(x, n, y)));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.LogSumExp(x, n, rows)));
+        Assert.Equal(0, AllocatedBytes.Of(() => Functional.ArgMax(x, n, arg)));
     }
 }

@@ -1,7 +1,7 @@
 namespace EdgeLoss.Tests.Common;
 
 /// <summary>Measures managed allocations of a hot-path call on the current thread.</summary>
-public static class Allocations
+public static class AllocatedBytes
 {
     /// <summary>Bytes allocated by <paramref name="calls"/> calls of <paramref name="action"/>, after a warm-up.</summary>
     public static long Of(Action action, int calls = 1000)
