@@ -102,18 +102,21 @@ public class MarginHeadBehaviourTests
     }
 
     [Theory]
-    [InlineData("ArcFace 64 0.5")]
-    [InlineData("SphereFace 4 0")]
-    [InlineData("LSoftmax 3 2")]
-    [InlineData("Combined 64 0.9 0.4 0.15")]
-    public void A_batch_is_the_mean_of_its_rows_and_optional_outputs_do_not_change_results(string spec)
+    [InlineData("ArcFace 64 0.5", 4)]
+    [InlineData("SphereFace 4 0", 4)]
+    [InlineData("LSoftmax 3 2", 4)]
+    [InlineData("Combined 64 0.9 0.4 0.15", 4)]
+    [InlineData("ArcFace 64 0.5 easy", 19)]      // blocks of 8, 8 and 3 rows
+    [InlineData("SphereFace 2 1", 17)]           // 8, 8 and a single row
+    [InlineData("Softmax", 16)]                  // two full blocks
+    public void A_batch_is_the_mean_of_its_rows_and_optional_outputs_do_not_change_results(string spec, int rows)
     {
         var head = MarginHeadGradientTests.Parse(spec);
         var rng = new Random(3);
-        const int rows = 4, dim = 7, classes = 9;
+        const int dim = 7, classes = 9;
         float[] x = Array.ConvertAll(MarginHeadGradientTests.Normal(rng, rows * dim, 1), v => (float)v);
         float[] w = Array.ConvertAll(MarginHeadGradientTests.Normal(rng, classes * dim, 1), v => (float)v);
-        int[] t = [8, 0, 4, 4];
+        int[] t = Enumerable.Range(0, rows).Select(i => (i * 5 + 8) % classes).ToArray();
         var (loss, logits, gradX, gradW) = Run(head, x, w, t, dim);
 
         double sum = 0;
@@ -208,6 +211,17 @@ public class MarginHeadBehaviourTests
             }
             MarginHeads.Cosines(x, w, dim, logits);
         }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        // Beyond the 32 KiB of stack scratch (here 3000 classes) the scratch is rented from the shared pool: no
+        // allocation either once the thread has rented it.
+        float[] wBig = Array.ConvertAll(MarginHeadGradientTests.Normal(rng, 3000 * 8, 1), v => (float)v);
+        float[] xBig = x.AsSpan(0, 4 * 8).ToArray();
+        var gradWBig = new float[wBig.Length];
+        MarginHeads.Forward(heads[0], xBig, wBig, t, 8, default, default, gradWBig);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int n = 0; n < 10; n++)
+            MarginHeads.Forward(heads[0], xBig, wBig, t, 8, default, default, gradWBig);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 

@@ -150,13 +150,13 @@ public class MarginHeadGradientTests
     [InlineData("SphereFace 4 0", 100, 512)]
     [InlineData("CosFace 30 0.35", 2100, 16)]    // > 2048 classes: scratch from the pool
     [InlineData("LSoftmax 3 1", 20, 37)]         // dim not a multiple of the vector width
-    public void Float_api_agrees_with_the_double_core_at_larger_sizes(string spec, int classes, int dim)
+    [InlineData("Combined 64 0.9 0.4 0.15", 300, 64, 21)]   // 21 rows: blocks of 8, 8 and 5
+    public void Float_api_agrees_with_the_double_core_at_larger_sizes(string spec, int classes, int dim, int rows = 3)
     {
         var head = Parse(spec);
         var rng = new Random(classes + dim);
-        const int rows = 3;
         double[] x = Normal(rng, rows * dim, 1.0), w = Normal(rng, classes * dim, 0.5);
-        int[] t = [0, classes / 2, classes - 1];
+        int[] t = Enumerable.Range(0, rows).Select(i => i % 3 == 0 ? 0 : i % 3 == 1 ? classes / 2 : classes - 1).ToArray();
         for (int k = 0; k < dim; k++) x[dim + k] = w[classes / 2 * dim + k] + 0.05 * x[dim + k];   // one confident row
         float[] xf = Array.ConvertAll(x, v => (float)v), wf = Array.ConvertAll(w, v => (float)v);
         x = Array.ConvertAll(xf, v => (double)v);
@@ -175,6 +175,20 @@ public class MarginHeadGradientTests
         MarginHeadGoldenTests.Close(lg, lgf, 1e-5, 2e-6, "logits");
         MarginHeadGoldenTests.Close(gx, gxf, 1e-4, 1e-5, "grad_x");
         MarginHeadGoldenTests.Close(gw, gwf, 1e-4, 1e-5, "grad_w");
+    }
+
+    [Theory]
+    [InlineData("SphereFace 4 0")]
+    [InlineData("ArcFace 64 0.5")]
+    [InlineData("LSoftmax 2 1")]
+    public void Gradients_match_finite_differences_across_row_blocks(string spec)
+    {
+        // 11 rows: a block of 8 and one of 3, both contributing to dL/dw.
+        var rng = new Random(17);
+        const int rows = 11, dim = 3, classes = 4;
+        double[] x = Normal(rng, rows * dim, 1.2), w = Normal(rng, classes * dim, 1.0);
+        int[] t = Enumerable.Range(0, rows).Select(i => i % classes).ToArray();
+        CheckFiniteDifferences(Parse(spec), x, w, t, dim);
     }
 
     /// <summary>
@@ -205,8 +219,8 @@ public class MarginHeadGradientTests
                 v[i] = saved;
                 double numeric = (fp - fm) / (2 * h);
                 double err = Math.Abs(numeric - analytic[i]);
-                Assert.True(err <= tolerance * scale + 1e-5 * Math.Abs(analytic[i]) + 1e-9,
-                    $"{head.Kind}: {what}[{i}] analytic {analytic[i]:R}, finite difference {numeric:R} (error {err:E2}, scale {scale:E2})");
+                if (!(err <= tolerance * scale + 1e-5 * Math.Abs(analytic[i]) + 1e-9))
+                    Assert.Fail($"{head.Kind}: {what}[{i}] analytic {analytic[i]:R}, finite difference {numeric:R} (error {err:E2}, scale {scale:E2})");
             }
         }
     }
