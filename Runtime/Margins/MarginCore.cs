@@ -110,8 +110,8 @@ internal static class PsiTable
 /// (p_j - [j = y]) / rows. Every logit depends on x and w_j only through (nx, nw_j, c_j), and with
 /// dc/dx = w/(nx nw) - c x/nx^2 and dc/dw = x/(nx nw) - c w/nw^2 each class's contribution collapses to
 /// <c>dL/dx += alpha_j w_j + beta_j x</c> and <c>dL/dw_j += alpha_j x + delta_j w_j</c> (the coefficient of w_j in
-/// dL/dx always equals that of x in dL/dw_j). So a row costs one pass over W for the dot products and one or two
-/// for the gradients, all vectorized, and the per-class work is a handful of scalars. docs/margins.md derives the
+/// dL/dx always equals that of x in dL/dw_j). So a block of rows costs one pass over W for the dot products and one
+/// for each gradient, all vectorized, and the per-class work is a handful of scalars. docs/margins.md derives the
 /// coefficients of each kind.
 /// </remarks>
 internal static class MarginCore<T> where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
@@ -263,10 +263,12 @@ internal static class MarginCore<T> where T : unmanaged, IFloatingPointIeee754<T
         try
         {
             InverseNorms(w, dim, invNw);
+            for (int i = 0; i < rows; i++)                       // every failure before any output is written
+                RowNorm(x.Slice(i * dim, dim), i, "x");
             for (int i = 0; i < rows; i++)
             {
                 ReadOnlySpan<T> xi = x.Slice(i * dim, dim);
-                T invNx = T.One / RowNorm(xi, i, "x");
+                T invNx = T.One / TensorPrimitives.Norm(xi);
                 Span<T> row = cosines.Slice(i * classes, classes);
                 for (int j = 0; j < classes; j++)
                     row[j] = Clamp(TensorPrimitives.Dot(xi, w.Slice(j * dim, dim)) * invNx * invNw[j]);

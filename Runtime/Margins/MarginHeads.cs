@@ -11,9 +11,11 @@ namespace EdgeLoss;
 /// (<see cref="ArgumentOutOfRangeException"/>), NaN / infinite elements, zero-norm rows of x or w (their cosines are
 /// undefined; this holds for every kind) and rows whose logits would overflow float
 /// (<see cref="NonFiniteInputException"/>).</para>
-/// <para>No heap allocation per call while <c>4 * classes * sizeof(float)</c> fits 32 KiB (classes &lt;= 2048); larger
-/// class counts rent their per-row scratch from <see cref="System.Buffers.ArrayPool{T}.Shared"/>. Dot products and
-/// the gradient updates are vectorized. Reentrant: no shared mutable state.</para>
+/// <para>No heap allocation per call. Rows are processed in blocks of up to 8, so that each class weight row is loaded
+/// once per block; the scratch, <c>(1 + 3 * min(rows, 8)) * classes</c> floats for <see cref="Forward"/>, lives on
+/// the stack up to 32 KiB (one row: up to 2048 classes; 8 rows or more: up to 327) and is otherwise rented from
+/// <see cref="System.Buffers.ArrayPool{T}.Shared"/> (allocation-free once the calling thread has rented it). Dot
+/// products and the gradient updates are vectorized. Reentrant: no shared mutable state.</para>
 /// </remarks>
 public static class MarginHeads
 {
