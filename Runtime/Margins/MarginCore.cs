@@ -37,9 +37,6 @@ internal readonly struct HeadPlan
         Arc = head.Kind == MarginKind.ArcFace ? new ArcFaceConstants(head.Margin) : default;
     }
 
-    /// <summary>The logits are s * (a function of cosines): NormFace, CosFace, ArcFace, Combined.</summary>
-    public bool IsScaledCosine => Kind is MarginKind.NormFace or MarginKind.CosFace or MarginKind.ArcFace or MarginKind.Combined;
-
     /// <summary>
     /// An upper bound of |z| for a row with norm <paramref name="nx"/> and class norms up to <paramref name="maxNw"/>,
     /// so that overflow is refused before any output is written.
