@@ -47,6 +47,15 @@ internal static unsafe class Check
         if (value < 1) throw new ArgumentOutOfRangeException(name, $"{name} = {value} must be >= 1");
     }
 
+    /// <summary>Checks a row-major matrix argument (non-NULL, both sizes >= 1) and returns its element count.</summary>
+    public static int Matrix(float* p, int rows, int cols, string name, string rowsName = "rows", string colsName = "cols")
+    {
+        NotNull(p, name);
+        Size(rows, rowsName);
+        Size(cols, colsName);
+        return Product(rows, cols, name);
+    }
+
     /// <summary>a * b as an element count, rejecting products that do not fit a span.</summary>
     public static int Product(int a, int b, string what)
     {

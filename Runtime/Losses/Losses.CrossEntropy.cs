@@ -2,10 +2,7 @@ using System.Numerics.Tensors;
 
 namespace EdgeLoss;
 
-/// <summary>
-/// Loss functions with PyTorch's semantics and their gradients. Inputs are row-major <c>rows x C</c> spans; each
-/// loss writes its value(s) and, when asked, the gradient of the reduced loss with respect to its input.
-/// </summary>
+// The class-level documentation of Losses lives in Losses.Regression.cs.
 public static partial class Losses
 {
     /// <summary>
