@@ -210,7 +210,8 @@ public sealed class ServeCommand : Command
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogCritical(ex, "edgehost stopped on an error");
+            // The host has logged the exception itself; this says in one line why edgehost ends.
+            logger.LogCritical("edgehost stopped: {Reason}", ex.Message);
             await error.WriteLineAsync("edgehost: " + ex.Message).ConfigureAwait(false);
             return ExitFailed;
         }

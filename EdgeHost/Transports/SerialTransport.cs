@@ -99,9 +99,9 @@ public sealed partial class SerialTransport : Transport
         };
         try
         {
+            // Bytes that arrived before are left in: the framing drops a partial frame by itself, and a whole one
+            // still deserves its reply.
             port.Open();
-            // Bytes that arrived while nobody listened belong to no request we can answer.
-            port.DiscardInBuffer();
             return port;
         }
         catch

@@ -83,9 +83,9 @@ public abstract partial class Transport : IHostedService, IDisposable
     {
         if (_running is null)
             return;
-        LogStopping(Logger, Name, Connections.Count);
         await _stopping.CancelAsync().ConfigureAwait(false);
         StopAccepting();
+        LogStopping(Logger, Name, Connections.Count);
         try
         {
             // The accept loop ends first, then the handlers, each finishing the request it is serving.
