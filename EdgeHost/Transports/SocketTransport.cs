@@ -12,6 +12,7 @@ public sealed partial class SocketTransport : Transport
     private const int Backlog = 16;
     private readonly ListenEndpoint _endpoint;
     private Socket? _listener;
+    private EndPoint? _localEndPoint;
     private string _name;
     private bool _ownsSocketFile;
 
@@ -33,7 +34,7 @@ public sealed partial class SocketTransport : Transport
     public override string Name => _name;
 
     /// <summary>The address the listener is bound to once started (for TCP port 0, the port the system chose).</summary>
-    public EndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+    public EndPoint? LocalEndPoint => _localEndPoint;
 
     /// <inheritdoc/>
     protected override void Open()
@@ -52,6 +53,7 @@ public sealed partial class SocketTransport : Transport
             default:
                 throw new NotSupportedException($"unknown endpoint {_endpoint}");
         }
+        _localEndPoint = _listener.LocalEndPoint;
         LogListening(Logger, _name);
     }
 

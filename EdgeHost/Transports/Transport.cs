@@ -118,7 +118,7 @@ public abstract partial class Transport : IHostedService, IDisposable
         StopAccepting();
         Connections.Abort();
         Close();
-        _stopping.Dispose();
+        // _stopping is not disposed: a connection task may still be unwinding and reading its token.
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping {Transport}: {Open} connection(s) finishing")]

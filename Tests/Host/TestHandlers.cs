@@ -80,7 +80,7 @@ public sealed class StubbornHandler : IConnectionHandler
 
     public Task Started => _started.Task;
 
-    /// <summary>What ended the handler's read (the stream closed under it), or null for end of stream.</summary>
+    /// <summary>Completes when the handler's read ended: with what failed it, or null for an end of stream.</summary>
     public Task<Exception?> Ended => _ended.Task;
 
     public async Task ServeAsync(Stream stream, string peer, CancellationToken cancellationToken)
