@@ -1,3 +1,2 @@
-// The EdgeHost worker (issue 6) grows here; until then it prints what it is.
-Console.WriteLine("edgehost: EdgeLoss embedding comparison worker (under construction)");
-return 0;
+// edgehost: the EdgeLoss worker. `edgehost serve ...` runs the service; `edgehost --help` lists the commands.
+return await EdgeLoss.EdgeHost.Hosting.EdgeHostCli.InvokeAsync(args);
