@@ -250,8 +250,11 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// <summary>Bytes of the gallery file (0 in memory). For tests and diagnostics.</summary>
     internal long FileLength => _file?.Length ?? 0;
 
-    /// <summary>Bytes of torn tail cut when the file was opened.</summary>
-    internal long RepairedTailBytes => _file?.RepairedTailBytes ?? 0;
+    /// <summary>
+    /// Bytes of torn tail (an incomplete last record left by a crash) cut from the file when it was opened; 0 for a
+    /// clean file or an in-memory gallery. Worth a log line: the write that was cut had not been acknowledged.
+    /// </summary>
+    public long RepairedTailBytes => _file?.RepairedTailBytes ?? 0;
 
     /// <summary>Removed templates still present in the file (what compaction would drop).</summary>
     internal int DeadTemplates => _deadInFile;

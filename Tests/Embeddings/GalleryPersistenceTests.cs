@@ -109,6 +109,8 @@ public class GalleryPersistenceTests
             Assert.True(compacted < length / 3, $"compacted {compacted} of {length} bytes");
             Assert.Equal(compacted, new FileInfo(path).Length);
             Assert.False(File.Exists(path + ".compact"));
+            // the compacted file took the old one's place already locked: no moment when a second opener gets in
+            Assert.Throws<GalleryLockedException>(() => EmbeddingGallery.Open(path, Dim, storage));
             Assert.Equal(before.Results, SearchAll(g, queries, 10, 5).Results);
 
             // the gallery keeps appending to the compacted file
@@ -206,5 +208,18 @@ public class GalleryPersistenceTests
         g.Compact();                                                              // nothing to do
         Assert.Equal(0, g.FileLength);
         Assert.Equal((1, 1), g.Count);
+    }
+
+    [Fact]
+    public void Directories_can_be_flushed_on_Linux()
+    {
+        // Creating and renaming files is only durable once their directory is fsynced; .NET has no API for it.
+        if (!OperatingSystem.IsLinux())
+            return;
+        Assert.True(DirectorySync.IsSupported);
+        using var dir = new TempDir();
+        DirectorySync.Flush(dir.Path);
+        var e = Assert.Throws<IOException>(() => DirectorySync.Flush(dir.File("missing")));
+        Assert.Contains("errno 2", e.Message);                                    // ENOENT
     }
 }
