@@ -35,13 +35,16 @@ public static class StatusMapping
     /// </summary>
     public static Status From(Exception exception) => exception switch
     {
+        null => throw new ArgumentNullException(nameof(exception)),
         IStatusException s => s.Status,
         NonFiniteInputException => Status.NonFinite,
         KeyNotFoundException => Status.NotFound,
         ArgumentException => Status.Argument,
-        InvalidDataException => Status.Corrupt,
-        InsufficientExecutionStackException or OutOfMemoryException => Status.Capacity,
-        IOException => Status.Io,
+        InvalidDataException or GalleryCorruptException => Status.Corrupt,
+        GalleryLockedException => Status.Locked,
+        GalleryCapacityException or InsufficientExecutionStackException or OutOfMemoryException => Status.Capacity,
+        IOException or UnauthorizedAccessException => Status.Io,
+        ObjectDisposedException => Status.Argument, // a closed handle passed in again
         _ => Status.Internal,
     };
 

@@ -107,8 +107,8 @@ internal readonly record struct RemoveRequest(string Id);
 internal readonly record struct PingResponse(ushort ProtocolVersion, ushort Dimension, uint Identities, uint Templates, byte Storage);
 
 /// <summary>One IDENTIFY result: an identity and its best template's score.</summary>
-internal readonly record struct Match(float Score, string Id);
 
+// A match travels as EdgeLoss.Match (the Runtime's: Id, Score), one type from the gallery to the wire.
 /// <summary>VERIFY's reply: the score and whether it reached the host's threshold.</summary>
 internal readonly record struct VerifyResponse(float Score, bool Accepted);
 

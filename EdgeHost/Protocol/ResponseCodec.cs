@@ -113,7 +113,7 @@ internal static class ResponseCodec
         for (int i = 0; i < count; i++)
         {
             if (!r.F32("score", out float score, out error) || !r.Id("id", out string id, out error)) return false;
-            result[i] = new Match(score, id);
+            result[i] = new Match(id, score);
         }
         if (!r.End(out error)) return false;
         matches = result;

@@ -39,7 +39,7 @@ public sealed partial class PtyPair : IDisposable
             {
                 string line = await socat.StandardError.ReadLineAsync(timeout.Token)
                     ?? throw new InvalidOperationException($"socat ended before its ptys were ready: {string.Join(", ", ptys)}");
-                Match m = PtyLine().Match(line);
+                System.Text.RegularExpressions.Match m = PtyLine().Match(line);
                 if (m.Success)
                     ptys.Add(m.Groups[1].Value);
                 else if (line.Contains("starting data transfer loop", StringComparison.Ordinal))

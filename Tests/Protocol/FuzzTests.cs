@@ -26,7 +26,7 @@ public class FuzzTests
             Check(null, query);
             if (results.Length is < 1 or > 32) Violations.Add($"k = {results.Length}");
             int count = Math.Min(results.Length, 3);
-            for (int i = 0; i < count; i++) results[i] = new Match(1f / (i + 1), $"id{i}");
+            for (int i = 0; i < count; i++) results[i] = new Match($"id{i}", 1f / (i + 1));
             return count;
         }
 

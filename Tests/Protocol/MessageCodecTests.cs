@@ -1,3 +1,4 @@
+using WireEmbeddings = EdgeLoss.EdgeHost.Protocol.Embeddings;
 using System.Text;
 using EdgeLoss.EdgeHost.Protocol;
 using static EdgeLoss.Tests.Protocol.WireKit;
@@ -107,7 +108,7 @@ public class MessageCodecTests
     public void Float16_values_decode_to_their_exact_float(string hex, float expected)
     {
         float[] decoded = new float[1];
-        Assert.True(Embeddings.TryDecode([1, .. Hex(hex)], decoded, "TEST", out EmbeddingEncoding encoding, out WireError error), error.Message);
+        Assert.True(WireEmbeddings.TryDecode([1, .. Hex(hex)], decoded, "TEST", out EmbeddingEncoding encoding, out WireError error), error.Message);
         Assert.Equal(EmbeddingEncoding.Float16, encoding);
         Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(decoded[0]));
     }
@@ -116,7 +117,7 @@ public class MessageCodecTests
     public void Int8_values_decode_as_value_over_127()
     {
         float[] decoded = new float[6];
-        Assert.True(Embeddings.TryDecode([2, .. Hex("7f 81 00 40 c0 80")], decoded, "TEST", out _, out WireError error), error.Message);
+        Assert.True(WireEmbeddings.TryDecode([2, .. Hex("7f 81 00 40 c0 80")], decoded, "TEST", out _, out WireError error), error.Message);
         Assert.Equal(new[] { 1f, -1f, 0f, 64f / 127f, -64f / 127f, -128f / 127f }, decoded);
     }
 
@@ -125,12 +126,12 @@ public class MessageCodecTests
     {
         // (3, 4, 0, -12) has norm 13: unit vector (0.2308, 0.3077, 0, -0.9231), times 127 = (29.31, 39.08, 0, -117.23).
         byte[] field = new byte[5];
-        Assert.Equal(5, Embeddings.Encode([3f, 4f, 0f, -12f], EmbeddingEncoding.Int8, field));
+        Assert.Equal(5, WireEmbeddings.Encode([3f, 4f, 0f, -12f], EmbeddingEncoding.Int8, field));
         Assert.Equal(new byte[] { 2, 29, 39, 0, unchecked((byte)-117) }, field);
 
-        var e = Assert.Throws<NonFiniteInputException>(() => Embeddings.Encode(new float[4], EmbeddingEncoding.Int8, field));
+        var e = Assert.Throws<NonFiniteInputException>(() => WireEmbeddings.Encode(new float[4], EmbeddingEncoding.Int8, field));
         Assert.Equal("embedding has norm 0 and cannot be scaled to a unit vector for int8", Message(e));
-        e = Assert.Throws<NonFiniteInputException>(() => Embeddings.Encode([1f, float.NaN, 0f, 0f], EmbeddingEncoding.Int8, field));
+        e = Assert.Throws<NonFiniteInputException>(() => WireEmbeddings.Encode([1f, float.NaN, 0f, 0f], EmbeddingEncoding.Int8, field));
         Assert.Equal("embedding[1] = NaN is not finite", Message(e));
     }
 
@@ -142,9 +143,9 @@ public class MessageCodecTests
         for (int i = 0; i < v.Length; i++) v[i] = (float)(random.NextDouble() * 2 - 1);
         double norm = Math.Sqrt(v.Sum(x => (double)x * x));
         byte[] field = new byte[129];
-        Embeddings.Encode(v, EmbeddingEncoding.Int8, field);
+        WireEmbeddings.Encode(v, EmbeddingEncoding.Int8, field);
         float[] back = new float[128];
-        Assert.True(Embeddings.TryDecode(field, back, "TEST", out _, out _));
+        Assert.True(WireEmbeddings.TryDecode(field, back, "TEST", out _, out _));
         for (int i = 0; i < v.Length; i++)
             Assert.True(Math.Abs(back[i] - v[i] / norm) <= 0.5 / 127 + 1e-6, $"[{i}] {back[i]} vs {v[i] / norm}");
     }
@@ -153,10 +154,10 @@ public class MessageCodecTests
     public void Float16_encoding_refuses_finite_values_it_cannot_hold()
     {
         byte[] field = new byte[9];
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Embeddings.Encode([0f, 1e5f, 0f, 0f], EmbeddingEncoding.Float16, field));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => WireEmbeddings.Encode([0f, 1e5f, 0f, 0f], EmbeddingEncoding.Float16, field));
         Assert.Equal("embedding[1] = 100000 is outside the float16 range (|x| <= 65504)", Message(e));
         // Non-finite values travel as they are; judging them is the host's job.
-        Embeddings.Encode([float.NaN, float.PositiveInfinity, 0f, 0f], EmbeddingEncoding.Float16, field);
+        WireEmbeddings.Encode([float.NaN, float.PositiveInfinity, 0f, 0f], EmbeddingEncoding.Float16, field);
         Assert.Equal("01 00 fe 00 7c 00 00 00 00", ToHex(field));
     }
 
@@ -168,10 +169,10 @@ public class MessageCodecTests
         for (int i = 0; i < v.Length; i++) v[i] = (float)(random.NextDouble() * 4 - 2);
         foreach (EmbeddingEncoding encoding in new[] { EmbeddingEncoding.Float32, EmbeddingEncoding.Float16 })
         {
-            byte[] field = new byte[Embeddings.EncodedLength(v.Length, encoding)];
-            Embeddings.Encode(v, encoding, field);
+            byte[] field = new byte[WireEmbeddings.EncodedLength(v.Length, encoding)];
+            WireEmbeddings.Encode(v, encoding, field);
             float[] back = new float[v.Length];
-            Assert.True(Embeddings.TryDecode(field, back, "TEST", out _, out _));
+            Assert.True(WireEmbeddings.TryDecode(field, back, "TEST", out _, out _));
             for (int i = 0; i < v.Length; i++)
                 Assert.Equal(encoding == EmbeddingEncoding.Float32 ? v[i] : (float)(Half)v[i], back[i]);
         }
@@ -179,13 +180,13 @@ public class MessageCodecTests
         // Finite values whose sum overflows are still accepted: the fast check falls back to the exact scan.
         float[] huge = Enumerable.Repeat(float.MaxValue, 8).ToArray();
         byte[] hugeField = new byte[33];
-        Embeddings.Encode(huge, EmbeddingEncoding.Float32, hugeField);
-        Assert.True(Embeddings.TryDecode(hugeField, new float[8], "TEST", out _, out _));
+        WireEmbeddings.Encode(huge, EmbeddingEncoding.Float32, hugeField);
+        Assert.True(WireEmbeddings.TryDecode(hugeField, new float[8], "TEST", out _, out _));
 
         v[777] = float.NegativeInfinity;
-        byte[] bad = new byte[Embeddings.EncodedLength(v.Length, EmbeddingEncoding.Float32)];
-        Embeddings.Encode(v, EmbeddingEncoding.Float32, bad);
-        Assert.False(Embeddings.TryDecode(bad, new float[v.Length], "TEST", out _, out WireError error));
+        byte[] bad = new byte[WireEmbeddings.EncodedLength(v.Length, EmbeddingEncoding.Float32)];
+        WireEmbeddings.Encode(v, EmbeddingEncoding.Float32, bad);
+        Assert.False(WireEmbeddings.TryDecode(bad, new float[v.Length], "TEST", out _, out WireError error));
         Assert.Equal(new WireError(Status.NonFinite, "TEST: embedding[777] = -Infinity is not finite"), error);
     }
 
@@ -211,13 +212,13 @@ public class MessageCodecTests
         Assert.True(ResponseCodec.TryDecode(body.AsSpan(0, n), out Match[] none, out _));
         Assert.Empty(none);
 
-        Match[] many = Enumerable.Range(0, 32).Select(i => new Match(1f - i / 64f, i % 2 == 0 ? $"person-{i}" : new string('ü', 31) + i % 10)).ToArray();
+        Match[] many = Enumerable.Range(0, 32).Select(i => new Match(i % 2 == 0 ? $"person-{i}" : new string('ü', 31) + i % 10, 1f - i / 64f)).ToArray();
         n = ResponseCodec.Encode(many, body);
         Assert.Equal(1 + many.Sum(m => 4 + 1 + Encoding.UTF8.GetByteCount(m.Id)), n);
         Assert.True(ResponseCodec.TryDecode(body.AsSpan(0, n), out Match[] back, out WireError error), error.Message);
         Assert.Equal(many, back);
 
-        Assert.Equal("01 00 00 40 3f 03 62 6f 62", ToHex(body.AsSpan(0, ResponseCodec.Encode([new Match(0.75f, "bob")], body))));
+        Assert.Equal("01 00 00 40 3f 03 62 6f 62", ToHex(body.AsSpan(0, ResponseCodec.Encode([new Match("bob", 0.75f)], body))));
     }
 
     [Fact]

@@ -108,8 +108,8 @@ public class SessionTests
         public GalleryInfo Ping() => new(2, 2, 0);
         public int Identify(ReadOnlySpan<float> query, Span<Match> results)
         {
-            results[0] = new Match(query[0], "alice");
-            if (results.Length > 1) results[1] = new Match(query[1], "bob");
+            results[0] = new Match("alice", query[0]);
+            if (results.Length > 1) results[1] = new Match("bob", query[1]);
             return Math.Min(results.Length, 2);
         }
         public VerifyResponse Verify(string id, ReadOnlySpan<float> probe) => new(probe[0], true);
@@ -310,7 +310,7 @@ public class SessionTests
         AssertError(Single(session, MessageType.Identify, 1, identify),
             Status.Internal, "internal error: InvalidOperationException: the handler returned count = 3 for k = 2");
 
-        gallery.IdentifyOverride = results => { results[0] = new Match(0.5f, new string('x', 64)); return 1; };
+        gallery.IdentifyOverride = results => { results[0] = new Match(new string('x', 64), 0.5f); return 1; };
         AssertError(Single(session, MessageType.Identify, 2, identify),
             Status.Internal, $"internal error: InvalidOperationException: the handler's matches cannot be sent: matches.Id = \"{new string('x', 64)}\" is 64 bytes of UTF-8, expected 1..63");
     }

@@ -106,7 +106,7 @@ internal sealed class FakeGallery(int dimension = 4) : IRequestHandler
         Enter(null, query);
         if (IdentifyOverride is not null) return IdentifyOverride(results);
         float[] q = Normalize(query);
-        var best = _templates.Select(kv => new Match(kv.Value.Max(t => Dot(q, t)), kv.Key))
+        var best = _templates.Select(kv => new Match(kv.Key, kv.Value.Max(t => Dot(q, t))))
             .OrderByDescending(m => m.Score).ThenBy(m => m.Id, StringComparer.Ordinal).Take(results.Length).ToArray();
         best.CopyTo(results);
         return best.Length;
