@@ -6,17 +6,14 @@ namespace EdgeLoss.EdgeHost.Hosting;
 /// <summary>The <c>edgehost</c> command line: <c>serve</c>, <c>client</c>, <c>demo</c>.</summary>
 public static class EdgeHostCli
 {
-    /// <summary>Exit code of a command this build does not have.</summary>
-    public const int ExitUnavailable = 2;
-
     /// <summary>The root command with its subcommands.</summary>
     public static RootCommand CreateRootCommand()
     {
         var root = new RootCommand("edgehost: EdgeLoss embedding comparison for microcontrollers and local programs, over a serial line or local sockets.")
         {
             new ServeCommand(),
-            Unavailable("client", "Talk to a running edgehost or a device: ping, enroll, identify, verify, remove, stats (the reference client)."),
-            Unavailable("demo", "Run a self-contained demonstration of the service."),
+            new ClientCommand(),
+            new DemoCommand(),
         };
         return root;
     }
@@ -50,18 +47,5 @@ public static class EdgeHostCli
             return ServeCommand.ExitInvalidSettings;
         }
         return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A command whose implementation (the protocol layer) is not part of this build.</summary>
-    private static Command Unavailable(string name, string description)
-    {
-        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
-        command.SetAction(async parseResult =>
-        {
-            await parseResult.InvocationConfiguration.Error.WriteLineAsync(
-                $"edgehost {name}: not available in this build (it needs the protocol layer)").ConfigureAwait(false);
-            return ExitUnavailable;
-        });
-        return command;
     }
 }

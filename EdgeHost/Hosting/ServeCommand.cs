@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
+using EdgeLoss.EdgeHost.Protocol;
 using EdgeLoss.EdgeHost.Transports;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -161,10 +162,16 @@ public sealed class ServeCommand : Command
         services.AddSingleton(settings);
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
 
-        // What serves every connection of every transport. This build has no protocol layer, so its stand-in reads
-        // and drops the input; the protocol layer (a session over the gallery, which DI then also closes at stop)
-        // is registered here in its place.
-        services.AddSingleton<IConnectionHandler, DiscardConnectionHandler>();
+        // What serves every connection of every transport: the wire protocol over the gallery. The gallery is opened
+        // when the host starts (a locked or corrupt file fails the start) and closed by DI when it stops, after the
+        // transports have finished their in-flight requests.
+        services.AddSingleton(_ => EmbeddingGallery.Open(options.Gallery, options.Dim,
+            options.Storage == GalleryStorage.I8 ? EmbeddingStorage.I8 : EmbeddingStorage.F32));
+        services.AddSingleton(new ProtocolCounters());
+        services.AddSingleton<IRequestHandler>(sp => new GalleryRequestHandler(sp.GetRequiredService<EmbeddingGallery>(), options.Threshold));
+        services.AddSingleton(sp => new ProtocolSessionOptions { ReadOnly = options.ReadOnly, Counters = sp.GetRequiredService<ProtocolCounters>() });
+        services.AddSingleton<IConnectionHandler, ProtocolConnectionHandler>();
+        services.AddHostedService<GalleryWarmup>();
 
         // Hosted services start in this order and stop in reverse.
         if (options.Serial is not null)

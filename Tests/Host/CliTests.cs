@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using EdgeLoss.EdgeHost.Hosting;
 
 namespace EdgeLoss.Tests.Host;
@@ -80,14 +82,39 @@ public sealed class CliTests
         Assert.Equal("edgehost: Required command was not provided." + Environment.NewLine + "Run 'edgehost --help' for usage." + Environment.NewLine, error);
     }
 
-    [Theory]
-    [InlineData("client", "ping", "--listen", "unix:/run/edgeloss/edgehost.sock")]
-    [InlineData("demo")]
-    public async Task Client_and_demo_say_they_are_not_in_this_build(params string[] args)
+    [Fact]
+    public async Task Client_to_a_socket_nobody_serves_exits_3_naming_the_target()
     {
-        var (exit, output, error) = await RunAsync(args);
-        Assert.Equal(2, exit);
+        string path = Path.Combine(Path.GetTempPath(), $"edgehost-none-{Guid.NewGuid():N}.sock");
+        var (exit, output, error) = await RunAsync("client", "--connect", "unix:" + path, "ping");
+        Assert.Equal(3, exit);
         Assert.Empty(output);
-        Assert.Equal($"edgehost {args[0]}: not available in this build (it needs the protocol layer)" + Environment.NewLine, error);
+        Assert.StartsWith($"edgehost client: cannot connect to unix:{path}: ", error);
+    }
+
+    [Fact]
+    public async Task Client_with_a_non_loopback_target_exits_2()
+    {
+        var (exit, _, error) = await RunAsync("client", "--connect", "tcp://10.1.2.3:9000", "ping");
+        Assert.Equal(2, exit);
+        Assert.Contains("--connect tcp://10.1.2.3:9000", error);
+        Assert.Contains("loopback", error);
+    }
+
+    [Fact]
+    public async Task Demo_serves_a_camera_over_the_real_protocol_and_reports()
+    {
+        var (exit, output, error) = await RunAsync("demo", "--people", "40", "--strangers", "10", "--probes", "60", "--dim", "64");
+        Assert.True(exit == 0, error);
+        Assert.Contains("serving serial line (System.IO.Ports) on pseudo-terminal /dev/pts/", output);
+        Assert.Contains("enrolled 40 people x 2 templates = 80 over the wire", output);
+        // Synthetic faces at dim 64: genuine pairs score about 0.45, strangers about 0 (max over the gallery about 0.3).
+        double Rate(string pattern) => double.Parse(Regex.Match(output, pattern).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(Rate(@"rank-1 ([\d.]+)%"), 95.0, 100.0);
+        Assert.InRange(Rate(@"genuine accepted ([\d.]+)%"), 70.0, 100.0);
+        Assert.InRange(Rate(@"impostors accepted ([\d.]+)%"), 0.0, 5.0);
+        Assert.Matches(@"p50 \d+\.\d{3}  p95 \d+\.\d{3}", output);
+        Assert.Matches(@"frames ok \d+, dropped 0, errors sent 0", output);
+        Assert.Contains("worker stopped cleanly", output);
     }
 }

@@ -32,8 +32,10 @@ public sealed class ServeHostTests : IDisposable
         using IHost host = Build(handler: null, "--gallery", _dir.File("g.elg"), "--dim", "4", "--serial", "/dev/ttyAMA0", "--baud", "9600",
             "--listen", "unix:" + _dir.File("s.sock"), "--listen", "tcp://[::1]:0");
 
-        // This build's stand-in for the protocol layer, in the one place the protocol layer replaces it.
-        Assert.IsType<DiscardConnectionHandler>(Assert.Single(host.Services.GetServices<IConnectionHandler>()));
+        // The wire protocol over the gallery serves every connection; the gallery is opened before any transport starts.
+        Assert.IsType<ProtocolConnectionHandler>(Assert.Single(host.Services.GetServices<IConnectionHandler>()));
+        var hosted = host.Services.GetServices<IHostedService>().ToList();
+        Assert.True(hosted.FindIndex(h => h is GalleryWarmup) < hosted.FindIndex(h => h is Transport), "the gallery must open before the transports start");
         Transport[] transports = [.. host.Services.GetServices<IHostedService>().OfType<Transport>()];
         Assert.Equal(["serial:/dev/ttyAMA0", "unix:" + _dir.File("s.sock"), "tcp://[::1]:0"], transports.Select(t => t.Name));
         Assert.Equal(9600, Assert.IsType<SerialTransport>(transports[0]).BaudRate);
@@ -80,19 +82,5 @@ public sealed class ServeHostTests : IDisposable
         // Disposing the host released the transport that had started.
         Assert.False(File.Exists(socket));
         Assert.Equal("not a socket", File.ReadAllText(_dir.File("taken")));
-    }
-
-    [Fact]
-    public async Task The_stand_in_handler_reads_and_drops_the_input_until_the_stream_ends()
-    {
-        var handler = new DiscardConnectionHandler(_log.For<DiscardConnectionHandler>());
-        using var stream = new MemoryStream(new byte[1000]);
-        await handler.ServeAsync(stream, "test:peer", CancellationToken.None).WaitAsync(Net.Patience);
-        Assert.Equal(1000, stream.Position);
-        Assert.Equal(
-        [
-            "Warning DiscardConnectionHandler: test:peer: this build has no protocol layer; its input is read and dropped",
-            "Debug DiscardConnectionHandler: test:peer: dropped 1000 bytes",
-        ], _log.Lines);
     }
 }
