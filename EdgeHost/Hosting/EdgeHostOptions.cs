@@ -29,13 +29,16 @@ public sealed class EdgeHostOptions
     /// <summary>The default <see cref="MaxConnections"/> of each socket transport.</summary>
     public const int DefaultMaxConnections = 64;
 
-    /// <summary>The largest <see cref="Dim"/> accepted (the wire protocol's u16 dim).</summary>
-    public const int MaxDim = 65536;
+    /// <summary>
+    /// The largest <see cref="Dim"/> accepted: 2029, the most float32 values an ENROLL with a 63-byte id can carry in
+    /// one frame of 8192 bytes (wire-protocol.md). A larger gallery could be opened but not served.
+    /// </summary>
+    public const int MaxDim = EdgeLoss.EdgeHost.Protocol.ProtocolSession.MaxDimension;
 
     /// <summary><c>--gallery FILE</c>: the gallery file (created when missing unless <see cref="ReadOnly"/>).</summary>
     public string? Gallery { get; set; }
 
-    /// <summary><c>--dim N</c>: the embedding dimension, 1..65536.</summary>
+    /// <summary><c>--dim N</c>: the embedding dimension, 1..<see cref="MaxDim"/> (2029).</summary>
     public int Dim { get; set; }
 
     /// <summary><c>--storage f32|i8</c>: how templates are stored.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeLoss.EdgeHost.Protocol;
 using EdgeLoss.EdgeHost.Transports;
 using Microsoft.Extensions.Configuration;
 
@@ -160,8 +161,11 @@ public sealed class EdgeHostSettings
                 problems.Add($"{Describe(nameof(o.Gallery))} = {o.Gallery} does not exist, and {OptionName(nameof(o.ReadOnly))} cannot create it");
         }
 
-        if (Check(nameof(o.Dim)) && o.Dim is < 1 or > EdgeHostOptions.MaxDim)
+        if (Check(nameof(o.Dim)) && o.Dim < 1)
             problems.Add($"{Describe(nameof(o.Dim))} = {o.Dim} is outside [1, {EdgeHostOptions.MaxDim}]");
+        else if (Check(nameof(o.Dim)) && o.Dim > EdgeHostOptions.MaxDim)
+            problems.Add($"{Describe(nameof(o.Dim))} = {o.Dim} is outside [1, {EdgeHostOptions.MaxDim}] (an ENROLL of {o.Dim} float32 values "
+                + $"with a {Ids.MaxBytes}-byte id does not fit one {Frame.MaxLength}-byte frame)");
 
         if (!Enum.IsDefined(o.Storage))
             problems.Add($"{Describe(nameof(o.Storage))} = {(int)o.Storage} must be f32 or i8");

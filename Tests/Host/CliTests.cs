@@ -43,7 +43,7 @@ public sealed class CliTests
         var (exit, output, error) = await RunAsync("serve", "--dim", "0", "--listen", "tcp://10.0.0.5:9");
         Assert.Equal(2, exit);
         Assert.Empty(output);
-        Assert.Equal("edgehost: invalid settings: --gallery (EdgeLoss:Gallery) is required; --dim (EdgeLoss:Dim) = 0 is outside [1, 65536]; "
+        Assert.Equal("edgehost: invalid settings: --gallery (EdgeLoss:Gallery) is required; --dim (EdgeLoss:Dim) = 0 is outside [1, 2029]; "
             + "--listen tcp://10.0.0.5:9 is not a loopback address (edgehost listens only on 127.0.0.1, [::1] or localhost)" + Environment.NewLine, error);
     }
 

@@ -61,13 +61,19 @@ public sealed class ValidationTests : IDisposable
     [Theory]
     [InlineData("0")]
     [InlineData("-3")]
-    [InlineData("65537")]
-    public void Dim_must_be_in_1_to_65536(string dim) =>
-        Assert.Equal($"invalid settings: --dim (EdgeLoss:Dim) = {dim} is outside [1, 65536]", RefusedFor(Valid("--dim", dim)));
+    public void Dim_must_be_in_1_to_2029(string dim) =>
+        Assert.Equal($"invalid settings: --dim (EdgeLoss:Dim) = {dim} is outside [1, 2029]", RefusedFor(Valid("--dim", dim)));
+
+    [Theory]
+    [InlineData("2030")]
+    [InlineData("65536")]
+    public void Dim_must_fit_an_enroll_in_one_frame(string dim) =>
+        Assert.Equal($"invalid settings: --dim (EdgeLoss:Dim) = {dim} is outside [1, 2029] (an ENROLL of {dim} float32 values with a 63-byte id does not fit one 8192-byte frame)",
+            RefusedFor(Valid("--dim", dim)));
 
     [Theory]
     [InlineData("1")]
-    [InlineData("65536")]
+    [InlineData("2029")]
     public void Dim_bounds_are_accepted(string dim) =>
         Assert.Equal(int.Parse(dim, System.Globalization.CultureInfo.InvariantCulture), Serve.Prepare(_dir.Path, Valid("--dim", dim)).Settings.Options.Dim);
 
@@ -175,7 +181,7 @@ public sealed class ValidationTests : IDisposable
     public void Several_problems_make_one_message()
     {
         var ex = Assert.Throws<InvalidSettingsException>(() => Serve.Prepare(_dir.Path, "--dim", "0", "--listen", "tcp://10.0.0.5:9"));
-        Assert.Equal("invalid settings: --gallery (EdgeLoss:Gallery) is required; --dim (EdgeLoss:Dim) = 0 is outside [1, 65536]; "
+        Assert.Equal("invalid settings: --gallery (EdgeLoss:Gallery) is required; --dim (EdgeLoss:Dim) = 0 is outside [1, 2029]; "
             + "--listen tcp://10.0.0.5:9 is not a loopback address (edgehost listens only on 127.0.0.1, [::1] or localhost)", ex.Message);
     }
 }
