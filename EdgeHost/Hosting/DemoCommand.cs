@@ -19,7 +19,7 @@ internal sealed partial class DemoCommand : Command
 {
     private readonly Option<int> people = new("--people") { Description = "Enrolled identities (default 500).", DefaultValueFactory = _ => 500 };
     private readonly Option<int> strangers = new("--strangers") { Description = "Identities never enrolled (default 100).", DefaultValueFactory = _ => 100 };
-    private readonly Option<int> dim = new("--dim") { Description = "Embedding dimension (default 128, as MobileFaceNet / SFace).", DefaultValueFactory = _ => 128 };
+    private readonly Option<int> dim = new("--dim") { Description = "Embedding dimension (default 128, as SFace).", DefaultValueFactory = _ => 128 };
     private readonly Option<int> probes = new("--probes") { Description = "Camera frames to identify (default 400).", DefaultValueFactory = _ => 400 };
     private readonly Option<string> storage = new("--storage") { Description = "f32 or i8 (default f32).", DefaultValueFactory = _ => "f32" };
     private readonly Option<string> transport = new("--transport") { Description = "pty (socat pseudo-terminals, default when socat exists) or unix.", DefaultValueFactory = _ => "auto" };
@@ -37,9 +37,9 @@ internal sealed partial class DemoCommand : Command
     {
         TextWriter output = r.InvocationConfiguration.Output, error = r.InvocationConfiguration.Error;
         int nPeople = r.GetValue(people), nStrangers = r.GetValue(strangers), d = r.GetValue(dim), nProbes = r.GetValue(probes);
-        if (nPeople < 1 || nStrangers < 0 || d is < 2 or > 2029 || nProbes < 1)
+        if (nPeople < 1 || nStrangers < 0 || d < 2 || d > EdgeHostOptions.MaxDim || nProbes < 1)
         {
-            await error.WriteLineAsync($"edgehost demo: need --people >= 1, --strangers >= 0, --dim in 2..2029, --probes >= 1 (got {nPeople}, {nStrangers}, {d}, {nProbes})").ConfigureAwait(false);
+            await error.WriteLineAsync($"edgehost demo: need --people >= 1, --strangers >= 0, --dim in 2..{EdgeHostOptions.MaxDim}, --probes >= 1 (got {nPeople}, {nStrangers}, {d}, {nProbes})").ConfigureAwait(false);
             return 2;
         }
         string mode = r.GetValue(transport)!;
