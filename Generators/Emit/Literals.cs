@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 
 namespace EdgeLoss.Generators.Emit
@@ -16,6 +17,9 @@ namespace EdgeLoss.Generators.Emit
         {
             if (float.IsNaN(value)) return "NaN";
             if (float.IsInfinity(value)) return value > 0 ? "Infinity" : "-Infinity";
+            // Integers as integers (160, not 1.6E+02), up to where float still holds every integer.
+            if (value == Math.Floor(value) && Math.Abs(value) <= 16777216f)
+                return value == 0 && 1f / value < 0 ? "-0" : ((long)value).ToString(CultureInfo.InvariantCulture);
             string text = value.ToString("G9", CultureInfo.InvariantCulture);
             for (int digits = 1; digits <= 9; digits++)
             {
@@ -26,7 +30,16 @@ namespace EdgeLoss.Generators.Emit
                     break;
                 }
             }
-            if (value == 0 && 1f / value < 0) text = "-0";
+            // Plain decimals for ordinary magnitudes (0.0001, not 1E-04); exponents only for the very small or large.
+            if (text.IndexOf('E') >= 0 && Math.Abs(value) >= 1e-4f && Math.Abs(value) < 1e7f)
+            {
+                for (int decimals = 1; decimals <= 12; decimals++)
+                {
+                    string candidate = value.ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture);
+                    if (float.Parse(candidate, NumberStyles.Float, CultureInfo.InvariantCulture) == value)
+                        return candidate;
+                }
+            }
             return text;
         }
 

@@ -247,8 +247,8 @@ namespace EdgeLoss.Generators.Emit
                 {
                     switch (p)
                     {
-                        case "x": w.Line($"/// <param name=\"x\">The embedding, {Ds} elements, not all zero.</param>"); break;
-                        case "w": w.Line($"/// <param name=\"w\">The class weights, {Cs} rows of {Ds} elements, row-major{(InnerProduct && Kind == MarginKind.Softmax ? "" : "; no zero rows")}.</param>"); break;
+                        case "x": w.Line($"/// <param name=\"x\">The embedding, {Elements(D)}{(Kind == MarginKind.Softmax ? "" : ", not all zero")}.</param>"); break;
+                        case "w": w.Line($"/// <param name=\"w\">The class weights, {Cs} rows of {Elements(D)}, row-major{(Kind == MarginKind.Softmax ? "" : "; no zero rows")}.</param>"); break;
                         case "target": w.Line($"/// <param name=\"target\">The true class, in [0, {Cs}).</param>"); break;
                         case "lambda": w.Line("/// <param name=\"lambda\">The blend weight with the plain logit (annealed from large to small in training), finite and &gt;= 0.</param>"); break;
                         case "gradX": w.Line($"/// <param name=\"gradX\">Receives d loss / d x ({Ds} values, overwritten).</param>"); break;
@@ -256,6 +256,8 @@ namespace EdgeLoss.Generators.Emit
                     }
                 }
             }
+
+            private static string Elements(int n) => Literals.Int(n) + (n == 1 ? " element" : " elements");
 
             private void Exceptions(bool target, bool lambda)
             {
@@ -594,13 +596,14 @@ namespace EdgeLoss.Generators.Emit
             {
                 int degree = a.Length - 1;
                 // Chebyshev polynomials (and their derivatives) have only powers of the degree's parity.
+                static string Wrap(string e) => e.IndexOf(' ') >= 0 ? "(" + e + ")" : e;
                 string inner = Literals.Float(a[degree]);
                 for (int p = degree - 2; p >= 0; p -= 2)
                 {
                     long v = a[p];
-                    inner = v == 0 ? $"({inner}) * c2" : $"({inner}) * c2 {(v < 0 ? "-" : "+")} {Literals.Float(Math.Abs(v))}";
+                    inner = v == 0 ? $"{Wrap(inner)} * c2" : $"{Wrap(inner)} * c2 {(v < 0 ? "-" : "+")} {Literals.Float(Math.Abs(v))}";
                 }
-                if (degree % 2 == 1) inner = degree == 1 ? (a[1] == 1 ? "c" : $"{Literals.Float(a[1])} * c") : $"({inner}) * c";
+                if (degree % 2 == 1) inner = degree == 1 ? (a[1] == 1 ? "c" : $"{Literals.Float(a[1])} * c") : $"{Wrap(inner)} * c";
                 return inner;
             }
 
