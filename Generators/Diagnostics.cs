@@ -52,8 +52,8 @@ namespace EdgeLoss.Generators
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
         public static readonly DiagnosticDescriptor ParameterNotFinite = Error(
-            "EL0011", "Margin parameter must be finite",
-            "{0} = {1} must be finite");
+            "EL0011", "Combined margin parameter out of range",
+            "{0} = {1} must be {2}");
 
         public static readonly DiagnosticDescriptor UnknownKind = Error(
             "EL0012", "Unknown margin kind",

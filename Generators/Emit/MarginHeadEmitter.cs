@@ -101,13 +101,11 @@ namespace EdgeLoss.Generators.Emit
                 CosinesCore();
                 if (HasPsi) { w.Line(); Psi(); }
                 if (Scaled) { w.Line(); TargetLogit(); }
+                if (InnerProduct) { w.Line(); CheckedDots(); }
                 w.Line();
-                MarginKernels.EmitDots(w, C, D, norms: true);
-                if (InnerProduct) { w.Line(); MarginKernels.EmitDots(w, C, D, norms: false); }
+                MarginKernels.EmitDotsAndNorms(w, C, D);
                 if (Kind == MarginKind.LSoftmax)
                 {
-                    w.Line();
-                    MarginKernels.EmitDot(w, D);
                     w.Line();
                     MarginKernels.EmitAddScaled(w, D);
                 }
@@ -247,8 +245,8 @@ namespace EdgeLoss.Generators.Emit
                 {
                     switch (p)
                     {
-                        case "x": w.Line($"/// <param name=\"x\">The embedding, {Elements(D)}{(Kind == MarginKind.Softmax ? "" : ", not all zero")}.</param>"); break;
-                        case "w": w.Line($"/// <param name=\"w\">The class weights, {Cs} rows of {Elements(D)}, row-major{(Kind == MarginKind.Softmax ? "" : "; no zero rows")}.</param>"); break;
+                        case "x": w.Line($"/// <param name=\"x\">The embedding, {Elements(D)}, finite and not all zero.</param>"); break;
+                        case "w": w.Line($"/// <param name=\"w\">The class weights, {Cs} rows of {Elements(D)}, row-major; finite, no zero row.</param>"); break;
                         case "target": w.Line($"/// <param name=\"target\">The true class, in [0, {Cs}).</param>"); break;
                         case "lambda": w.Line("/// <param name=\"lambda\">The blend weight with the plain logit (annealed from large to small in training), finite and &gt;= 0.</param>"); break;
                         case "gradX": w.Line($"/// <param name=\"gradX\">Receives d loss / d x ({Ds} values, overwritten).</param>"); break;
@@ -259,11 +257,12 @@ namespace EdgeLoss.Generators.Emit
 
             private static string Elements(int n) => Literals.Int(n) + (n == 1 ? " element" : " elements");
 
-            private void Exceptions(bool target, bool lambda)
+            private void Exceptions(bool target, bool lambda, bool logits = true)
             {
                 w.Line("/// <exception cref=\"ArgumentException\">A span has the wrong length.</exception>");
                 if (target) w.Line($"/// <exception cref=\"ArgumentOutOfRangeException\">target is outside [0, {Cs}){(lambda ? ", or lambda is negative or not finite" : "")}.</exception>");
-                w.Line("/// <exception cref=\"global::EdgeLoss.NonFiniteInputException\">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>");
+                string overflow = logits && InnerProduct ? ", or a logit x . w_j overflows" : "";
+                w.Line($"/// <exception cref=\"global::EdgeLoss.NonFiniteInputException\">x or w holds NaN or infinity, or x or a row of w is zero{overflow}.</exception>");
             }
 
             private void CheckXW()
@@ -298,7 +297,7 @@ namespace EdgeLoss.Generators.Emit
             {
                 Doc("cosines[j] = cos theta_j = x . w_j / (||x|| ||w_j||), clamped to [-1, 1].", "x", "w");
                 w.Line($"/// <param name=\"cosines\">Receives the {Cs} cosines.</param>");
-                Exceptions(target: false, lambda: false);
+                Exceptions(target: false, lambda: false, logits: false);
                 w.Open("public static void Cosines(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> cosines)");
                 CheckXW();
                 SoftmaxHeadEmitter.CheckLength(w, "cosines", Cs);
@@ -331,14 +330,21 @@ namespace EdgeLoss.Generators.Emit
                 switch (Kind)
                 {
                     case MarginKind.Softmax:
-                        w.Line("Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);");
-                        CheckLogitsFinite();
+                        WithScratch(C, () =>
+                        {
+                            w.Line("CheckedDots(x, w, ref z, ref MemoryMarshal.GetReference(scratch));");
+                            CheckLogitsFinite();
+                        });
                         break;
                     case MarginKind.LSoftmax:
-                        w.Line("Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);");
-                        LSoftmaxTarget();
-                        w.Line("Unsafe.Add(ref z, target) = zy;");
-                        CheckLogitsFinite();
+                        WithScratch(C, () =>
+                        {
+                            w.Line("ref float norms = ref MemoryMarshal.GetReference(scratch);");
+                            w.Line("float xx = CheckedDots(x, w, ref z, ref norms);");
+                            LSoftmaxTarget();
+                            w.Line("Unsafe.Add(ref z, target) = zy;");
+                            CheckLogitsFinite();
+                        });
                         break;
                     default:
                         WithScratch(C, () =>
@@ -357,8 +363,8 @@ namespace EdgeLoss.Generators.Emit
             }
 
             /// <summary>
-            /// Any NaN or infinity in x or w makes a dot product non-finite (inf * 0 is NaN), so checking the C logits checks
-            /// the C x D inputs; a -inf logit must not pass for a masked class here.
+            /// x and w are finite and bounded (CheckedDots), but x . w_j can still overflow; a -inf logit must not pass for a
+            /// masked class here.
             /// </summary>
             private void CheckLogitsFinite()
             {
@@ -384,8 +390,11 @@ namespace EdgeLoss.Generators.Emit
                 w.Line("ref float z = ref MemoryMarshal.GetReference(probabilities);");
                 if (InnerProduct)
                 {
-                    w.Line("Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);");
-                    CheckLogitsFinite();
+                    WithScratch(C, () =>
+                    {
+                        w.Line("CheckedDots(x, w, ref z, ref MemoryMarshal.GetReference(scratch));");
+                        CheckLogitsFinite();
+                    });
                     w.Line("SoftmaxKernel(ref z, ref z, 1f, out _);");
                 }
                 else
@@ -424,7 +433,7 @@ namespace EdgeLoss.Generators.Emit
                 if (withLambda) CheckLambda();
                 w.Line("ref float xr = ref MemoryMarshal.GetReference(x);");
                 w.Line("ref float wr = ref MemoryMarshal.GetReference(w);");
-                if (InnerProduct) WithScratch(C, InnerProductLoss);
+                if (InnerProduct) WithScratch(2 * C, InnerProductLoss);
                 else WithScratch(3 * C, AngularLoss);
                 w.Close();
                 w.Line();
@@ -433,7 +442,8 @@ namespace EdgeLoss.Generators.Emit
             private void InnerProductLoss()
             {
                 w.Line("ref float z = ref MemoryMarshal.GetReference(scratch); // logits, then probabilities, then u_j = dL/dz_j");
-                w.Line("Dots(ref xr, ref wr, ref z);");
+                w.Line($"ref float norms = ref Unsafe.Add(ref z, {Cs});");
+                w.Line("float xx = CheckedDots(x, w, ref z, ref norms);");
                 CheckLogitsFinite();
                 if (Kind == MarginKind.Softmax)
                     w.Line("float zy = Unsafe.Add(ref z, target);");
@@ -465,15 +475,11 @@ namespace EdgeLoss.Generators.Emit
                 w.Line("return loss;");
             }
 
-            /// <summary>L-Softmax's target logit from the dot products at z: declares a, b, cy, psi, dpsi, k, zy and ref wy.</summary>
+            /// <summary>L-Softmax's target logit from the dot products at z, xx and norms: declares a, b, cy, psi, dpsi, k, zy and ref wy.</summary>
             private void LSoftmaxTarget()
             {
-                w.Line("float xx = Dot(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(x));");
-                w.Line("if (!(xx > 0f) || !float.IsFinite(xx)) ThrowBadVector(x);");
                 w.Line($"ref float wy = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), target * {Ds});");
-                w.Line("float ww = Dot(ref wy, ref wy);");
-                w.Line("if (!(ww > 0f) || !float.IsFinite(ww)) ThrowBadRow(w, target);");
-                w.Line("float a = MathF.Sqrt(xx), b = MathF.Sqrt(ww);");
+                w.Line("float a = MathF.Sqrt(xx), b = MathF.Sqrt(Unsafe.Add(ref norms, target));");
                 w.Line("float dy = Unsafe.Add(ref z, target);");
                 w.Line("float cy = Math.Clamp(dy / (a * b), -1f, 1f);");
                 w.Line("float psi = Psi(cy, out float dpsi);");
@@ -539,6 +545,21 @@ namespace EdgeLoss.Generators.Emit
 
             // -----------------------------------------------------------------------------------------------------
             // Private helpers.
+
+            private void CheckedDots()
+            {
+                w.Line("/// <summary>");
+                w.Line($"/// dots[j] = x . w_j and norms[j] = ||w_j||^2 for the {Cs} rows, after checking that x and every row are finite");
+                w.Line("/// and not zero (as every kind of the Runtime's heads does); returns ||x||^2.");
+                w.Line("/// </summary>");
+                w.Open("private static float CheckedDots(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ref float dots, ref float norms)");
+                w.Line("float xx = DotsAndNorms(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref dots, ref norms);");
+                w.Line("if (!(xx > 0f) || !float.IsFinite(xx)) ThrowBadVector(x);");
+                w.Line($"for (int j = 0; j < {Cs}; j++)");
+                w.Line("    if (!(Unsafe.Add(ref norms, j) > 0f) || !float.IsFinite(Unsafe.Add(ref norms, j))) ThrowBadRow(w, j);");
+                w.Line("return xx;");
+                w.Close();
+            }
 
             private void CosinesCore()
             {

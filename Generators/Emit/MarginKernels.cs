@@ -6,8 +6,7 @@ namespace EdgeLoss.Generators.Emit
 {
     /// <summary>
     /// Emits the kernels over the embedding dimension D of a margin head, each a dispatcher plus one method per vector
-    /// path: the dot products of x with every row of W (one pass over W, norms in the same pass), a single dot product,
-    /// and the backward pass (one pass over W that writes gradX and accumulates gradW). Up to 8 blocks of D are
+    /// path: the dot products of x with every row of W (one pass over W, norms in the same pass) and the backward pass (one pass over W that writes gradX and accumulates gradW). Up to 8 blocks of D are
     /// unrolled with x held in registers; longer rows loop. Repeated lanes of an overlapping last block are masked out
     /// of sums and of accumulations into memory; register sums keep them, as the block before computes the same values.
     /// </summary>
@@ -50,28 +49,23 @@ namespace EdgeLoss.Generators.Emit
         // ---------------------------------------------------------------------------------------------------------
         // Dots: d_j = x . w_j for every row (and n_j = w_j . w_j, returning x . x, when norms are wanted).
 
-        public static void EmitDots(CodeWriter w, int classes, int dim, bool norms)
+        public static void EmitDotsAndNorms(CodeWriter w, int classes, int dim)
         {
-            string name = norms ? "DotsAndNorms" : "Dots";
-            string returns = norms ? "float" : "void";
-            string parameters = norms ? "ref float x, ref float w, ref float dots, ref float norms" : "ref float x, ref float w, ref float dots";
-            string arguments = norms ? "ref x, ref w, ref dots, ref norms" : "ref x, ref w, ref dots";
-            string summary = norms
-                ? $"dots[j] = x . w_j and norms[j] = w_j . w_j for the {classes} rows of w, in one pass over w; returns x . x."
-                : $"dots[j] = x . w_j for the {classes} rows of w.";
-            Dispatcher(w, summary, returns, name, parameters, arguments, dim);
+            const string name = "DotsAndNorms", parameters = "ref float x, ref float w, ref float dots, ref float norms";
+            Dispatcher(w, $"dots[j] = x . w_j and norms[j] = w_j . w_j for the {classes} rows of w, in one pass over w; returns x . x.",
+                "float", name, parameters, "ref x, ref w, ref dots, ref norms", dim);
             foreach (VectorPath p in VectorPath.For(dim))
             {
-                PathHeader(w, p, returns, name, parameters);
+                PathHeader(w, p, "float", name, parameters);
                 var plan = new BlockPlan(dim, p.Width);
-                if (p.IsScalar) DotsScalar(w, classes, dim, norms);
-                else if (plan.Unrolled) DotsUnrolled(w, classes, plan, p, norms);
-                else DotsLooped(w, classes, plan, p, norms);
+                if (p.IsScalar) DotsScalar(w, classes, dim);
+                else if (plan.Unrolled) DotsUnrolled(w, classes, plan, p);
+                else DotsLooped(w, classes, plan, p);
                 w.Close();
             }
         }
 
-        private static void DotsUnrolled(CodeWriter w, int classes, BlockPlan plan, VectorPath p, bool norms)
+        private static void DotsUnrolled(CodeWriter w, int classes, BlockPlan plan, VectorPath p)
         {
             string T = p.Type;
             var offsets = plan.Offsets().ToList();
@@ -89,31 +83,31 @@ namespace EdgeLoss.Generators.Emit
             w.Line($"ref float wj = ref Unsafe.Add(ref w, j * {plan.Length});");
             for (int k = 0; k <= last; k++)
             {
-                string mask = norms && plan.HasTail && k == last ? " & fresh" : "";
+                string mask = plan.HasTail && k == last ? " & fresh" : "";
                 w.Line($"{T} w{k} = {p.Load("wj", offsets[k])}{mask};");
             }
             w.Line($"Unsafe.Add(ref dots, j) = {p.Api}.Sum({DotTree(p, ws, xs)});");
-            if (norms) w.Line($"Unsafe.Add(ref norms, j) = {p.Api}.Sum({DotTree(p, ws, ws)});");
+            w.Line($"Unsafe.Add(ref norms, j) = {p.Api}.Sum({DotTree(p, ws, ws)});");
             w.Close();
-            if (norms) w.Line($"return {p.Api}.Sum({DotTree(p, xs, xs)});");
+            w.Line($"return {p.Api}.Sum({DotTree(p, xs, xs)});");
         }
 
-        private static void DotsLooped(CodeWriter w, int classes, BlockPlan plan, VectorPath p, bool norms)
+        private static void DotsLooped(CodeWriter w, int classes, BlockPlan plan, VectorPath p)
         {
             string T = p.Type;
             int W = plan.Width, step = BlockPlan.Group * W, tailAcc = plan.Rest % BlockPlan.Group;
             w.Line($"// {plan.Describe("a row")}");
             if (plan.HasTail) w.Line($"{T} fresh = {p.TailMask(plan.Tail)};");
-            if (norms) EmitSumOfProducts(w, plan, p, "x", "x", "xx", "q");
+            EmitSumOfProducts(w, plan, p, "x", "x", "xx", "q");
             w.Open($"for (int j = 0; j < {classes}; j++)");
             w.Line($"ref float wj = ref Unsafe.Add(ref w, j * {plan.Length});");
             w.Line($"{T} d0 = {p.Zero}, d1 = {p.Zero}, d2 = {p.Zero}, d3 = {p.Zero};");
-            if (norms) w.Line($"{T} n0 = {p.Zero}, n1 = {p.Zero}, n2 = {p.Zero}, n3 = {p.Zero};");
+            w.Line($"{T} n0 = {p.Zero}, n1 = {p.Zero}, n2 = {p.Zero}, n3 = {p.Zero};");
             void Block(string wName, string offset, int acc, bool fresh)
             {
                 w.Line($"{T} {wName} = {p.Load("wj", offset)}{(fresh ? " & fresh" : "")};");
                 w.Line($"d{acc} = {p.MulAdd(wName, p.Load("x", offset), $"d{acc}")};");
-                if (norms) w.Line($"n{acc} = {p.MulAdd(wName, wName, $"n{acc}")};");
+                w.Line($"n{acc} = {p.MulAdd(wName, wName, $"n{acc}")};");
             }
             w.Open($"for (nuint i = 0; i < {plan.LoopEnd}; i += {step})");
             for (int g = 0; g < BlockPlan.Group; g++) Block($"w{g}", Plus("i", g * W), g, false);
@@ -125,9 +119,9 @@ namespace EdgeLoss.Generators.Emit
             }
             if (plan.HasTail) Block("wLast", Literals.Int(plan.TailOffset), tailAcc, true);
             w.Line($"Unsafe.Add(ref dots, j) = {p.Api}.Sum((d0 + d1) + (d2 + d3));");
-            if (norms) w.Line($"Unsafe.Add(ref norms, j) = {p.Api}.Sum((n0 + n1) + (n2 + n3));");
+            w.Line($"Unsafe.Add(ref norms, j) = {p.Api}.Sum((n0 + n1) + (n2 + n3));");
             w.Close();
-            if (norms) w.Line("return xx;");
+            w.Line("return xx;");
         }
 
         /// <summary>Emits <c>float {result} = a . b</c> over a looped plan (four accumulators named {acc}0..3).</summary>
@@ -150,7 +144,7 @@ namespace EdgeLoss.Generators.Emit
             w.Line($"float {result} = {p.Api}.Sum(({acc}0 + {acc}1) + ({acc}2 + {acc}3));");
         }
 
-        private static void DotsScalar(CodeWriter w, int classes, int dim, bool norms)
+        private static void DotsScalar(CodeWriter w, int classes, int dim)
         {
             if (dim <= BlockPlan.MaxUnrolledBlocks)
             {
@@ -162,29 +156,26 @@ namespace EdgeLoss.Generators.Emit
                 w.Line($"ref float wj = ref Unsafe.Add(ref w, j * {dim});");
                 w.Line($"float w0 = wj{string.Concat(Enumerable.Range(1, dim - 1).Select(i => $", w{i} = Unsafe.Add(ref wj, {i})"))};");
                 w.Line($"Unsafe.Add(ref dots, j) = {ScalarDot(ws, xs)};");
-                if (norms) w.Line($"Unsafe.Add(ref norms, j) = {ScalarDot(ws, ws)};");
+                w.Line($"Unsafe.Add(ref norms, j) = {ScalarDot(ws, ws)};");
                 w.Close();
-                if (norms) w.Line($"return {ScalarDot(xs, xs)};");
+                w.Line($"return {ScalarDot(xs, xs)};");
                 return;
             }
             w.Line("// Scalar fallback (no SIMD): loops with a constant trip count, sums in double.");
-            if (norms)
-            {
-                w.Line("double xx = 0;");
-                w.Line($"for (int i = 0; i < {dim}; i++) xx += (double)Unsafe.Add(ref x, i) * Unsafe.Add(ref x, i);");
-            }
+            w.Line("double xx = 0;");
+            w.Line($"for (int i = 0; i < {dim}; i++) xx += (double)Unsafe.Add(ref x, i) * Unsafe.Add(ref x, i);");
             w.Open($"for (int j = 0; j < {classes}; j++)");
             w.Line($"ref float wj = ref Unsafe.Add(ref w, j * {dim});");
-            w.Line(norms ? "double d = 0, n = 0;" : "double d = 0;");
+            w.Line("double d = 0, n = 0;");
             w.Open($"for (int i = 0; i < {dim}; i++)");
             w.Line("float wi = Unsafe.Add(ref wj, i);");
             w.Line("d += (double)wi * Unsafe.Add(ref x, i);");
-            if (norms) w.Line("n += (double)wi * wi;");
+            w.Line("n += (double)wi * wi;");
             w.Close();
             w.Line("Unsafe.Add(ref dots, j) = (float)d;");
-            if (norms) w.Line("Unsafe.Add(ref norms, j) = (float)n;");
+            w.Line("Unsafe.Add(ref norms, j) = (float)n;");
             w.Close();
-            if (norms) w.Line("return (float)xx;");
+            w.Line("return (float)xx;");
         }
 
         private static string ScalarDot(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
@@ -192,40 +183,6 @@ namespace EdgeLoss.Generators.Emit
 
         private static List<string> Names(string prefix, int count) =>
             Enumerable.Range(0, count).Select(i => prefix + Literals.Int(i)).ToList();
-
-        // ---------------------------------------------------------------------------------------------------------
-        // Dot: a . b over D.
-
-        public static void EmitDot(CodeWriter w, int dim)
-        {
-            Dispatcher(w, $"a . b over {dim} elements.", "float", "Dot", "ref float a, ref float b", "ref a, ref b", dim);
-            foreach (VectorPath p in VectorPath.For(dim))
-            {
-                PathHeader(w, p, "float", "Dot", "ref float a, ref float b");
-                var plan = new BlockPlan(dim, p.Width);
-                if (p.IsScalar)
-                {
-                    w.Line("double s = 0;");
-                    w.Line($"for (int i = 0; i < {dim}; i++) s += (double)Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);");
-                    w.Line("return (float)s;");
-                }
-                else if (plan.Unrolled)
-                {
-                    var offsets = plan.Offsets().ToList();
-                    if (plan.HasTail) w.Line($"{p.Type} fresh = {p.TailMask(plan.Tail)};");
-                    var a = offsets.Select((o, k) => plan.HasTail && k == offsets.Count - 1 ? $"({p.Load("a", o)} & fresh)" : p.Load("a", o)).ToList();
-                    var b = offsets.Select(o => p.Load("b", o)).ToList();
-                    w.Line($"return {p.Api}.Sum({DotTree(p, a, b)});");
-                }
-                else
-                {
-                    if (plan.HasTail) w.Line($"{p.Type} fresh = {p.TailMask(plan.Tail)};");
-                    EmitSumOfProducts(w, plan, p, "a", "b", "s", "q");
-                    w.Line("return s;");
-                }
-                w.Close();
-            }
-        }
 
         // ---------------------------------------------------------------------------------------------------------
         // Backward: gx = alpha x + sum_j u_j w_j; gw_j += u_j x (+ v_j w_j).

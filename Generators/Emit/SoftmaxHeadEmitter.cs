@@ -88,14 +88,14 @@ namespace EdgeLoss.Generators.Emit
             w.Close();
             w.Line();
 
-            w.Line("/// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class.</summary>");
+            w.Line("/// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class. +inf is a largest logit; all -inf gives 0.</summary>");
             w.Line($"/// <param name=\"logits\">{N} logits.</param>");
             LengthDoc(w, n);
-            NonFiniteDoc(w);
+            w.Line("/// <exception cref=\"global::EdgeLoss.NonFiniteInputException\">A logit is NaN (there is no largest one).</exception>");
             w.Open("public static int ArgMax(ReadOnlySpan<float> logits)");
             CheckLength(w, "logits", N);
             w.Line("int index = ArgMaxKernel(ref MemoryMarshal.GetReference(logits));");
-            w.Line("if (index < 0) ThrowNonFinite(logits, nameof(logits), 0);");
+            w.Line("if (index < 0) ThrowNaN(logits, nameof(logits));");
             w.Line("return index;");
             w.Close();
             w.Line();
@@ -188,6 +188,8 @@ namespace EdgeLoss.Generators.Emit
             ThrowHelpers.Temperature(w);
             w.Line();
             ThrowHelpers.NonFiniteLogits(w, n);
+            w.Line();
+            ThrowHelpers.NaN(w);
             w.Line();
             ThrowHelpers.Format(w);
         }

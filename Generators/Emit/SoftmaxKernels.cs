@@ -14,7 +14,7 @@ namespace EdgeLoss.Generators.Emit
         LogSoftmax,
         /// <summary>Returns max, outputs log(sum) (so that callers can subtract large values before adding).</summary>
         LogSumExp,
-        /// <summary>Returns the first index of the max, or -1 when the max is not finite.</summary>
+        /// <summary>Returns the first index of the max, or -1 when an element is NaN.</summary>
         ArgMax,
     }
 
@@ -63,7 +63,7 @@ namespace EdgeLoss.Generators.Emit
             SoftmaxKernel.TemperedSoftmax => $"y = exp((x - max) / temperature) / sum over {n} elements; returns max (early, y untouched, if it is not finite).",
             SoftmaxKernel.LogSoftmax => $"y = (x - max) - log(sum exp(x - max)) over {n} elements; returns max (early, y untouched, if it is not finite).",
             SoftmaxKernel.LogSumExp => $"log(sum exp(x - max)) over {n} elements into logSum; returns max (early if it is not finite).",
-            _ => $"The first index of the maximum of {n} elements, or -1 if the maximum is not finite (NaN, +inf, or all -inf).",
+            _ => $"The first index of the maximum of {n} elements, or -1 if an element is NaN (NaN-propagating max).",
         };
 
         private static string Parameters(SoftmaxKernel kernel) => kernel switch
@@ -88,7 +88,7 @@ namespace EdgeLoss.Generators.Emit
         {
             SoftmaxKernel.Softmax => "if (!float.IsFinite(m)) { sum = 0f; return m; }",
             SoftmaxKernel.LogSumExp => "if (!float.IsFinite(m)) { logSum = 0f; return m; }",
-            SoftmaxKernel.ArgMax => "if (!float.IsFinite(m)) return -1;",
+            SoftmaxKernel.ArgMax => "if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0",
             _ => "if (!float.IsFinite(m)) return m;",
         };
 

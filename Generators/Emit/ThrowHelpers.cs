@@ -40,6 +40,17 @@ namespace EdgeLoss.Generators.Emit
             w.Close();
         }
 
+        /// <summary>Names the first NaN of <c>values</c>.</summary>
+        public static void NaN(CodeWriter w)
+        {
+            w.Line(Cold);
+            w.Open("private static void ThrowNaN(ReadOnlySpan<float> values, string name)");
+            w.Line("int i = 0;");
+            w.Line("while (i < values.Length - 1 && !float.IsNaN(values[i])) i++;");
+            w.Line($"throw new {NonFinite}($\"{{name}}[{{i}}] = NaN is not finite: there is no largest element\", name);");
+            w.Close();
+        }
+
         public static void Temperature(CodeWriter w)
         {
             w.Line(Cold);

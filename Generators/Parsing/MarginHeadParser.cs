@@ -128,11 +128,12 @@ namespace EdgeLoss.Generators.Parsing
             }
             if (kind == MarginKind.Combined)
             {
-                foreach (var (name, v) in new[] { ("M1", m1), ("M2", m2), ("M3", m3) })
+                // The same limits as the Runtime's MarginHeadOptions: m1 multiplies the angle and must be > 0.
+                foreach (var (name, v, positive) in new[] { ("M1", m1, true), ("M2", m2, false), ("M3", m3, false) })
                 {
-                    if (float.IsNaN(v) || float.IsInfinity(v))
+                    if (float.IsNaN(v) || float.IsInfinity(v) || (positive && !(v > 0f)))
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ParameterNotFinite, Arg(name), name, Text(v)));
+                        diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ParameterNotFinite, Arg(name), name, Text(v), positive ? "finite and > 0" : "finite"));
                         ok = false;
                     }
                 }

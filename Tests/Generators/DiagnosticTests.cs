@@ -134,11 +134,14 @@ public class DiagnosticTests
         Assert.NotEqual(Generated(""), Generated(", Margin = 0.4f"));
     }
 
-    [Fact]
-    public void EL0011_combined_margin_not_finite()
+    [Theory]
+    [InlineData("M2 = float.NaN", "M2 = NaN must be finite")]
+    [InlineData("M3 = float.NegativeInfinity", "M3 = -Infinity must be finite")]
+    [InlineData("M1 = 0f", "M1 = 0 must be finite and > 0")]
+    [InlineData("M1 = -1f", "M1 = -1 must be finite and > 0")]
+    public void EL0011_combined_margin_out_of_range(string argument, string message)
     {
-        Expect("[MarginHead(MarginKind.Combined, 10, 3, M2 = float.NaN)] public static partial class H { }", "EL0011", "M2 = float.NaN",
-            "M2 = NaN must be finite");
+        Expect($"[MarginHead(MarginKind.Combined, 10, 3, {argument})] public static partial class H {{ }}", "EL0011", argument, message);
     }
 
     [Fact]

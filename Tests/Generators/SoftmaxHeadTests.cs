@@ -200,12 +200,12 @@ public class SoftmaxHeadTests
                     Assert.False(float.IsFinite(softmax(ref x[0], ref y[0], 1f, out _)), $"{path}: {bad} at {at}");
                     Assert.All(y, v => Assert.Equal(42f, v));
                     Assert.False(float.IsFinite(logSumExp(ref x[0], out _)));
-                    Assert.Equal(-1, argMax(ref x[0]));
+                    Assert.Equal(float.IsNaN(bad) ? -1 : at, argMax(ref x[0])); // +inf is a largest element
                 }
             }
             var allMasked = Enumerable.Repeat(float.NegativeInfinity, n).ToArray();
             Assert.Equal(float.NegativeInfinity, logSoftmax(ref allMasked[0], ref y[0]));
-            Assert.Equal(-1, argMax(ref allMasked[0]));
+            Assert.Equal(0, argMax(ref allMasked[0]));
         }
     }
 
@@ -260,7 +260,7 @@ public class SoftmaxHeadTests
             foreach (Action call in new Action[]
             {
                 () => head.Softmax(x, y), () => head.TemperedSoftmax(x, y, 2f), () => head.LogSoftmax(x, y),
-                () => head.LogSumExp(x), () => head.ArgMax(x), () => head.CrossEntropy(x, 0), () => head.CrossEntropyGrad(x, 0, y),
+                () => head.LogSumExp(x), () => head.CrossEntropy(x, 0), () => head.CrossEntropyGrad(x, 0, y),
             })
             {
                 var e = Assert.Throws<NonFiniteInputException>(call);
@@ -277,10 +277,26 @@ public class SoftmaxHeadTests
         var all = Assert.Throws<NonFiniteInputException>(() => head.Softmax(masked, y));
         Assert.StartsWith($"logits[0..{n}) are all -inf", all.Message);
         Assert.Throws<NonFiniteInputException>(() => head.LogSumExp(masked));
-        Assert.Throws<NonFiniteInputException>(() => head.ArgMax(masked));
+        Assert.Equal(0, head.ArgMax(masked)); // as the Runtime's ArgMax: only NaN has no largest element
         float[] secondRowMasked = Enumerable.Repeat(1f, n).Concat(masked).ToArray();
         var row = Assert.Throws<NonFiniteInputException>(() => head.CrossEntropyBatch(secondRowMasked, [0, 0], new float[2 * n]));
         Assert.StartsWith($"logits[{n}..{2 * n}) are all -inf", row.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(SoftmaxHeadUnderTest.SizeData), MemberType = typeof(SoftmaxHeadUnderTest))]
+    public void ArgMax_rejects_NaN_only(int n)
+    {
+        SoftmaxHeadUnderTest head = SoftmaxHeadUnderTest.Get(n);
+        var x = Enumerable.Range(0, n).Select(i => (float)(i % 3)).ToArray();
+        x[n - 1] = float.PositiveInfinity;
+        Assert.Equal(n - 1, head.ArgMax(x));
+        x[n / 2] = float.PositiveInfinity;
+        Assert.Equal(n / 2, head.ArgMax(x)); // the first on ties
+        x[n - 2] = float.NaN;
+        var e = Assert.Throws<NonFiniteInputException>(() => head.ArgMax(x));
+        Assert.Equal("logits", e.ParamName);
+        Assert.StartsWith($"logits[{n - 2}] = NaN is not finite: there is no largest element", e.Message);
     }
 
     [Fact]

@@ -35,11 +35,11 @@ namespace Demo
         /// <summary>
         /// cosines[j] = cos theta_j = x . w_j / (||x|| ||w_j||), clamped to [-1, 1].
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="cosines">Receives the 10 cosines.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Cosines(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> cosines)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
@@ -53,13 +53,13 @@ namespace Demo
         /// The logits z with the margin on the target class (see the formula at the top of this class).
         /// lambda = 0: the pure margin psi.
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 10).</param>
         /// <param name="logits">Receives the 10 logits.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 10).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> logits)
         {
             Logits(x, w, target, logits, 0f);
@@ -68,14 +68,14 @@ namespace Demo
         /// <summary>
         /// The logits z with the margin on the target class (see the formula at the top of this class).
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 10).</param>
         /// <param name="lambda">The blend weight with the plain logit (annealed from large to small in training), finite and &gt;= 0.</param>
         /// <param name="logits">Receives the 10 logits.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 10), or lambda is negative or not finite.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> logits, float lambda)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
@@ -84,13 +84,11 @@ namespace Demo
             if ((uint)target >= 10u) ThrowTarget(nameof(target), target);
             if (!(lambda >= 0f) || float.IsPositiveInfinity(lambda)) ThrowLambda(lambda);
             ref float z = ref MemoryMarshal.GetReference(logits);
-            Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);
-            float xx = Dot(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(x));
-            if (!(xx > 0f) || !float.IsFinite(xx)) ThrowBadVector(x);
+            Span<float> scratch = stackalloc float[10];
+            ref float norms = ref MemoryMarshal.GetReference(scratch);
+            float xx = CheckedDots(x, w, ref z, ref norms);
             ref float wy = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), target * 3);
-            float ww = Dot(ref wy, ref wy);
-            if (!(ww > 0f) || !float.IsFinite(ww)) ThrowBadRow(w, target);
-            float a = MathF.Sqrt(xx), b = MathF.Sqrt(ww);
+            float a = MathF.Sqrt(xx), b = MathF.Sqrt(Unsafe.Add(ref norms, target));
             float dy = Unsafe.Add(ref z, target);
             float cy = Math.Clamp(dy / (a * b), -1f, 1f);
             float psi = Psi(cy, out float dpsi);
@@ -104,18 +102,19 @@ namespace Demo
         /// <summary>
         /// probabilities = softmax of the plain logits (no margin): the prediction at inference time.
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="probabilities">Receives the 10 class probabilities.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static void Predict(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> probabilities)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
             if (w.Length != 30) ThrowLength(nameof(w), 30, w.Length);
             if (probabilities.Length != 10) ThrowLength(nameof(probabilities), 10, probabilities.Length);
             ref float z = ref MemoryMarshal.GetReference(probabilities);
-            Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);
+            Span<float> scratch = stackalloc float[10];
+            CheckedDots(x, w, ref z, ref MemoryMarshal.GetReference(scratch));
             for (int j = 0; j < 10; j++)
                 if (!float.IsFinite(Unsafe.Add(ref z, j))) ThrowBadLogits(x, w);
             SoftmaxKernel(ref z, ref z, 1f, out _);
@@ -126,15 +125,15 @@ namespace Demo
         /// into gradX and adds d loss / d w to gradW.
         /// lambda = 0: the pure margin psi.
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 10).</param>
         /// <param name="gradX">Receives d loss / d x (3 values, overwritten).</param>
         /// <param name="gradW">d loss / d w is ADDED to it (30 values), so that a batch can accumulate.</param>
         /// <returns>The cross-entropy loss of this sample.</returns>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 10).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static float Loss(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> gradX, Span<float> gradW)
         {
             return Loss(x, w, target, gradX, gradW, 0f);
@@ -144,8 +143,8 @@ namespace Demo
         /// Forward and backward for one sample: returns the cross-entropy of the margin logits, writes d loss / d x
         /// into gradX and adds d loss / d w to gradW.
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 10).</param>
         /// <param name="gradX">Receives d loss / d x (3 values, overwritten).</param>
         /// <param name="gradW">d loss / d w is ADDED to it (30 values), so that a batch can accumulate.</param>
@@ -153,7 +152,7 @@ namespace Demo
         /// <returns>The cross-entropy loss of this sample.</returns>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 10), or lambda is negative or not finite.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static float Loss(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> gradX, Span<float> gradW, float lambda)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
@@ -164,17 +163,14 @@ namespace Demo
             if (!(lambda >= 0f) || float.IsPositiveInfinity(lambda)) ThrowLambda(lambda);
             ref float xr = ref MemoryMarshal.GetReference(x);
             ref float wr = ref MemoryMarshal.GetReference(w);
-            Span<float> scratch = stackalloc float[10];
+            Span<float> scratch = stackalloc float[20];
             ref float z = ref MemoryMarshal.GetReference(scratch); // logits, then probabilities, then u_j = dL/dz_j
-            Dots(ref xr, ref wr, ref z);
+            ref float norms = ref Unsafe.Add(ref z, 10);
+            float xx = CheckedDots(x, w, ref z, ref norms);
             for (int j = 0; j < 10; j++)
                 if (!float.IsFinite(Unsafe.Add(ref z, j))) ThrowBadLogits(x, w);
-            float xx = Dot(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(x));
-            if (!(xx > 0f) || !float.IsFinite(xx)) ThrowBadVector(x);
             ref float wy = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), target * 3);
-            float ww = Dot(ref wy, ref wy);
-            if (!(ww > 0f) || !float.IsFinite(ww)) ThrowBadRow(w, target);
-            float a = MathF.Sqrt(xx), b = MathF.Sqrt(ww);
+            float a = MathF.Sqrt(xx), b = MathF.Sqrt(Unsafe.Add(ref norms, target));
             float dy = Unsafe.Add(ref z, target);
             float cy = Math.Clamp(dy / (a * b), -1f, 1f);
             float psi = Psi(cy, out float dpsi);
@@ -233,6 +229,19 @@ namespace Demo
             return sign * t - 2f * k;
         }
 
+        /// <summary>
+        /// dots[j] = x . w_j and norms[j] = ||w_j||^2 for the 10 rows, after checking that x and every row are finite
+        /// and not zero (as every kind of the Runtime's heads does); returns ||x||^2.
+        /// </summary>
+        private static float CheckedDots(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ref float dots, ref float norms)
+        {
+            float xx = DotsAndNorms(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref dots, ref norms);
+            if (!(xx > 0f) || !float.IsFinite(xx)) ThrowBadVector(x);
+            for (int j = 0; j < 10; j++)
+                if (!(Unsafe.Add(ref norms, j) > 0f) || !float.IsFinite(Unsafe.Add(ref norms, j))) ThrowBadRow(w, j);
+            return xx;
+        }
+
         /// <summary>dots[j] = x . w_j and norms[j] = w_j . w_j for the 10 rows of w, in one pass over w; returns x . x.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static float DotsAndNorms(ref float x, ref float w, ref float dots, ref float norms)
@@ -252,39 +261,6 @@ namespace Demo
                 Unsafe.Add(ref norms, j) = w0 * w0 + w1 * w1 + w2 * w2;
             }
             return x0 * x0 + x1 * x1 + x2 * x2;
-        }
-
-        /// <summary>dots[j] = x . w_j for the 10 rows of w.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Dots(ref float x, ref float w, ref float dots)
-        {
-            Dots_Scalar(ref x, ref w, ref dots);
-        }
-
-        private static void Dots_Scalar(ref float x, ref float w, ref float dots)
-        {
-            // Scalar: the 3 elements of x in locals, each row unrolled.
-            float x0 = x, x1 = Unsafe.Add(ref x, 1), x2 = Unsafe.Add(ref x, 2);
-            for (int j = 0; j < 10; j++)
-            {
-                ref float wj = ref Unsafe.Add(ref w, j * 3);
-                float w0 = wj, w1 = Unsafe.Add(ref wj, 1), w2 = Unsafe.Add(ref wj, 2);
-                Unsafe.Add(ref dots, j) = w0 * x0 + w1 * x1 + w2 * x2;
-            }
-        }
-
-        /// <summary>a . b over 3 elements.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static float Dot(ref float a, ref float b)
-        {
-            return Dot_Scalar(ref a, ref b);
-        }
-
-        private static float Dot_Scalar(ref float a, ref float b)
-        {
-            double s = 0;
-            for (int i = 0; i < 3; i++) s += (double)Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
-            return (float)s;
         }
 
         /// <summary>g += s * a over 3 elements.</summary>

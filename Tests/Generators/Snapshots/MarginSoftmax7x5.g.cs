@@ -30,11 +30,11 @@ namespace Demo
         /// <summary>
         /// cosines[j] = cos theta_j = x . w_j / (||x|| ||w_j||), clamped to [-1, 1].
         /// </summary>
-        /// <param name="x">The embedding, 5 elements.</param>
-        /// <param name="w">The class weights, 7 rows of 5 elements, row-major.</param>
+        /// <param name="x">The embedding, 5 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 7 rows of 5 elements, row-major; finite, no zero row.</param>
         /// <param name="cosines">Receives the 7 cosines.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Cosines(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> cosines)
         {
             if (x.Length != 5) ThrowLength(nameof(x), 5, x.Length);
@@ -47,13 +47,13 @@ namespace Demo
         /// <summary>
         /// The logits z with the margin on the target class (see the formula at the top of this class).
         /// </summary>
-        /// <param name="x">The embedding, 5 elements.</param>
-        /// <param name="w">The class weights, 7 rows of 5 elements, row-major.</param>
+        /// <param name="x">The embedding, 5 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 7 rows of 5 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 7).</param>
         /// <param name="logits">Receives the 7 logits.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 7).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> logits)
         {
             if (x.Length != 5) ThrowLength(nameof(x), 5, x.Length);
@@ -61,7 +61,8 @@ namespace Demo
             if (logits.Length != 7) ThrowLength(nameof(logits), 7, logits.Length);
             if ((uint)target >= 7u) ThrowTarget(nameof(target), target);
             ref float z = ref MemoryMarshal.GetReference(logits);
-            Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);
+            Span<float> scratch = stackalloc float[7];
+            CheckedDots(x, w, ref z, ref MemoryMarshal.GetReference(scratch));
             for (int j = 0; j < 7; j++)
                 if (!float.IsFinite(Unsafe.Add(ref z, j))) ThrowBadLogits(x, w);
         }
@@ -69,18 +70,19 @@ namespace Demo
         /// <summary>
         /// probabilities = softmax of the plain logits (no margin): the prediction at inference time.
         /// </summary>
-        /// <param name="x">The embedding, 5 elements.</param>
-        /// <param name="w">The class weights, 7 rows of 5 elements, row-major.</param>
+        /// <param name="x">The embedding, 5 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 7 rows of 5 elements, row-major; finite, no zero row.</param>
         /// <param name="probabilities">Receives the 7 class probabilities.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static void Predict(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> probabilities)
         {
             if (x.Length != 5) ThrowLength(nameof(x), 5, x.Length);
             if (w.Length != 35) ThrowLength(nameof(w), 35, w.Length);
             if (probabilities.Length != 7) ThrowLength(nameof(probabilities), 7, probabilities.Length);
             ref float z = ref MemoryMarshal.GetReference(probabilities);
-            Dots(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref z);
+            Span<float> scratch = stackalloc float[7];
+            CheckedDots(x, w, ref z, ref MemoryMarshal.GetReference(scratch));
             for (int j = 0; j < 7; j++)
                 if (!float.IsFinite(Unsafe.Add(ref z, j))) ThrowBadLogits(x, w);
             SoftmaxKernel(ref z, ref z, 1f, out _);
@@ -90,15 +92,15 @@ namespace Demo
         /// Forward and backward for one sample: returns the cross-entropy of the margin logits, writes d loss / d x
         /// into gradX and adds d loss / d w to gradW.
         /// </summary>
-        /// <param name="x">The embedding, 5 elements.</param>
-        /// <param name="w">The class weights, 7 rows of 5 elements, row-major.</param>
+        /// <param name="x">The embedding, 5 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 7 rows of 5 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 7).</param>
         /// <param name="gradX">Receives d loss / d x (5 values, overwritten).</param>
         /// <param name="gradW">d loss / d w is ADDED to it (35 values), so that a batch can accumulate.</param>
         /// <returns>The cross-entropy loss of this sample.</returns>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 7).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero, or a logit x . w_j overflows.</exception>
         public static float Loss(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> gradX, Span<float> gradW)
         {
             if (x.Length != 5) ThrowLength(nameof(x), 5, x.Length);
@@ -108,9 +110,10 @@ namespace Demo
             if ((uint)target >= 7u) ThrowTarget(nameof(target), target);
             ref float xr = ref MemoryMarshal.GetReference(x);
             ref float wr = ref MemoryMarshal.GetReference(w);
-            Span<float> scratch = stackalloc float[7];
+            Span<float> scratch = stackalloc float[14];
             ref float z = ref MemoryMarshal.GetReference(scratch); // logits, then probabilities, then u_j = dL/dz_j
-            Dots(ref xr, ref wr, ref z);
+            ref float norms = ref Unsafe.Add(ref z, 7);
+            float xx = CheckedDots(x, w, ref z, ref norms);
             for (int j = 0; j < 7; j++)
                 if (!float.IsFinite(Unsafe.Add(ref z, j))) ThrowBadLogits(x, w);
             float zy = Unsafe.Add(ref z, target);
@@ -141,6 +144,19 @@ namespace Demo
                 Unsafe.Add(ref c, j) = Math.Clamp(Unsafe.Add(ref c, j) * invNorm * ib, -1f, 1f);
             }
             return invNorm;
+        }
+
+        /// <summary>
+        /// dots[j] = x . w_j and norms[j] = ||w_j||^2 for the 7 rows, after checking that x and every row are finite
+        /// and not zero (as every kind of the Runtime's heads does); returns ||x||^2.
+        /// </summary>
+        private static float CheckedDots(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ref float dots, ref float norms)
+        {
+            float xx = DotsAndNorms(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(w), ref dots, ref norms);
+            if (!(xx > 0f) || !float.IsFinite(xx)) ThrowBadVector(x);
+            for (int j = 0; j < 7; j++)
+                if (!(Unsafe.Add(ref norms, j) > 0f) || !float.IsFinite(Unsafe.Add(ref norms, j))) ThrowBadRow(w, j);
+            return xx;
         }
 
         /// <summary>dots[j] = x . w_j and norms[j] = w_j . w_j for the 7 rows of w, in one pass over w; returns x . x.</summary>
@@ -180,41 +196,6 @@ namespace Demo
                 Unsafe.Add(ref norms, j) = w0 * w0 + w1 * w1 + w2 * w2 + w3 * w3 + w4 * w4;
             }
             return x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3 + x4 * x4;
-        }
-
-        /// <summary>dots[j] = x . w_j for the 7 rows of w.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Dots(ref float x, ref float w, ref float dots)
-        {
-            if (Vector128.IsHardwareAccelerated) { Dots_V128(ref x, ref w, ref dots); return; }
-            Dots_Scalar(ref x, ref w, ref dots);
-        }
-
-        private static void Dots_V128(ref float x, ref float w, ref float dots)
-        {
-            // a row: 5 = 1 x 4 + 1; 2 blocks unrolled, and a last block at 1 whose first 3 lanes repeat the block before (masked out of sums); x stays in registers
-            Vector128<float> fresh = Vector128.Create(0, 0, 0, -1).AsSingle();
-            Vector128<float> x0 = Vector128.LoadUnsafe(ref x);
-            Vector128<float> x1 = Vector128.LoadUnsafe(ref x, 1) & fresh;
-            for (int j = 0; j < 7; j++)
-            {
-                ref float wj = ref Unsafe.Add(ref w, j * 5);
-                Vector128<float> w0 = Vector128.LoadUnsafe(ref wj);
-                Vector128<float> w1 = Vector128.LoadUnsafe(ref wj, 1);
-                Unsafe.Add(ref dots, j) = Vector128.Sum(Vector128.MultiplyAddEstimate(w1, x1, w0 * x0));
-            }
-        }
-
-        private static void Dots_Scalar(ref float x, ref float w, ref float dots)
-        {
-            // Scalar: the 5 elements of x in locals, each row unrolled.
-            float x0 = x, x1 = Unsafe.Add(ref x, 1), x2 = Unsafe.Add(ref x, 2), x3 = Unsafe.Add(ref x, 3), x4 = Unsafe.Add(ref x, 4);
-            for (int j = 0; j < 7; j++)
-            {
-                ref float wj = ref Unsafe.Add(ref w, j * 5);
-                float w0 = wj, w1 = Unsafe.Add(ref wj, 1), w2 = Unsafe.Add(ref wj, 2), w3 = Unsafe.Add(ref wj, 3), w4 = Unsafe.Add(ref wj, 4);
-                Unsafe.Add(ref dots, j) = w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3 + w4 * x4;
-            }
         }
 
         /// <summary>gx = alpha x + sum_j u_j w_j (overwritten) and gw_j += u_j x (accumulated), in one pass over the 7 rows.</summary>

@@ -88,15 +88,15 @@ namespace Demo
                     return max + logSum;
                 }
 
-                /// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class.</summary>
+                /// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class. +inf is a largest logit; all -inf gives 0.</summary>
                 /// <param name="logits">4 logits.</param>
                 /// <exception cref="ArgumentException">A span does not have 4 elements.</exception>
-                /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN or +inf, or every logit is -inf.</exception>
+                /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN (there is no largest one).</exception>
                 public static int ArgMax(ReadOnlySpan<float> logits)
                 {
                     if (logits.Length != 4) ThrowLength(nameof(logits), 4, logits.Length);
                     int index = ArgMaxKernel(ref MemoryMarshal.GetReference(logits));
-                    if (index < 0) ThrowNonFinite(logits, nameof(logits), 0);
+                    if (index < 0) ThrowNaN(logits, nameof(logits));
                     return index;
                 }
 
@@ -328,7 +328,7 @@ namespace Demo
                     return m;
                 }
 
-                /// <summary>The first index of the maximum of 4 elements, or -1 if the maximum is not finite (NaN, +inf, or all -inf).</summary>
+                /// <summary>The first index of the maximum of 4 elements, or -1 if an element is NaN (NaN-propagating max).</summary>
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 private static int ArgMaxKernel(ref float x)
                 {
@@ -343,7 +343,7 @@ namespace Demo
                     Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
                     Vector128<float> max = HorizontalMax(v0);
                     float m = max.ToScalar();
-                    if (!float.IsFinite(m)) return -1;
+                    if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
                     return BitOperations.TrailingZeroCount(Vector128.Equals(v0, max).ExtractMostSignificantBits());
                 }
 
@@ -352,7 +352,7 @@ namespace Demo
                     // Scalar fallback (no SIMD): loops with a constant trip count; the sum in double.
                     float m = x;
                     for (int i = 1; i < 4; i++) m = MathF.Max(m, Unsafe.Add(ref x, i));
-                    if (!float.IsFinite(m)) return -1;
+                    if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
                     for (int i = 0; i < 4; i++) if (Unsafe.Add(ref x, i) == m) return i;
                     return -1; // not reached: m is one of the elements
                 }
@@ -424,6 +424,14 @@ namespace Demo
                         if (float.IsNaN(values[i]) || float.IsPositiveInfinity(values[i]))
                             throw new global::EdgeLoss.NonFiniteInputException($"{name}[{i}] = {Format(values[i])} is not finite", name);
                     throw new global::EdgeLoss.NonFiniteInputException($"{name}[{start}..{start + 4}) are all -inf: every class is masked, at least one logit must be finite", name);
+                }
+
+                [MethodImpl(MethodImplOptions.NoInlining)]
+                private static void ThrowNaN(ReadOnlySpan<float> values, string name)
+                {
+                    int i = 0;
+                    while (i < values.Length - 1 && !float.IsNaN(values[i])) i++;
+                    throw new global::EdgeLoss.NonFiniteInputException($"{name}[{i}] = NaN is not finite: there is no largest element", name);
                 }
 
                 private static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -33,11 +33,11 @@ namespace Demo
         /// <summary>
         /// cosines[j] = cos theta_j = x . w_j / (||x|| ||w_j||), clamped to [-1, 1].
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="cosines">Receives the 10 cosines.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Cosines(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> cosines)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
@@ -50,13 +50,13 @@ namespace Demo
         /// <summary>
         /// The logits z with the margin on the target class (see the formula at the top of this class).
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 10).</param>
         /// <param name="logits">Receives the 10 logits.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 10).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> logits)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
@@ -75,11 +75,11 @@ namespace Demo
         /// <summary>
         /// probabilities = softmax of the plain logits (no margin): the prediction at inference time.
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="probabilities">Receives the 10 class probabilities.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Predict(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> probabilities)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);
@@ -96,15 +96,15 @@ namespace Demo
         /// Forward and backward for one sample: returns the cross-entropy of the margin logits, writes d loss / d x
         /// into gradX and adds d loss / d w to gradW.
         /// </summary>
-        /// <param name="x">The embedding, 3 elements, not all zero.</param>
-        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 3 elements, finite and not all zero.</param>
+        /// <param name="w">The class weights, 10 rows of 3 elements, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 10).</param>
         /// <param name="gradX">Receives d loss / d x (3 values, overwritten).</param>
         /// <param name="gradW">d loss / d w is ADDED to it (30 values), so that a batch can accumulate.</param>
         /// <returns>The cross-entropy loss of this sample.</returns>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 10).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static float Loss(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> gradX, Span<float> gradW)
         {
             if (x.Length != 3) ThrowLength(nameof(x), 3, x.Length);

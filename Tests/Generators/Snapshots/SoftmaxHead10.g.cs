@@ -85,15 +85,15 @@ namespace Demo
             return max + logSum;
         }
 
-        /// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class.</summary>
+        /// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class. +inf is a largest logit; all -inf gives 0.</summary>
         /// <param name="logits">10 logits.</param>
         /// <exception cref="ArgumentException">A span does not have 10 elements.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN or +inf, or every logit is -inf.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN (there is no largest one).</exception>
         public static int ArgMax(ReadOnlySpan<float> logits)
         {
             if (logits.Length != 10) ThrowLength(nameof(logits), 10, logits.Length);
             int index = ArgMaxKernel(ref MemoryMarshal.GetReference(logits));
-            if (index < 0) ThrowNonFinite(logits, nameof(logits), 0);
+            if (index < 0) ThrowNaN(logits, nameof(logits));
             return index;
         }
 
@@ -431,7 +431,7 @@ namespace Demo
             return m;
         }
 
-        /// <summary>The first index of the maximum of 10 elements, or -1 if the maximum is not finite (NaN, +inf, or all -inf).</summary>
+        /// <summary>The first index of the maximum of 10 elements, or -1 if an element is NaN (NaN-propagating max).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ArgMaxKernel(ref float x)
         {
@@ -448,7 +448,7 @@ namespace Demo
             Vector256<float> v1 = Vector256.LoadUnsafe(ref x, 2);
             Vector256<float> max = HorizontalMax(Vector256.Max(v0, v1));
             float m = max.ToScalar();
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             uint bits0 = Vector256.Equals(v0, max).ExtractMostSignificantBits();
             if (bits0 != 0) return BitOperations.TrailingZeroCount(bits0);
             return 2 + BitOperations.TrailingZeroCount(Vector256.Equals(v1, max).ExtractMostSignificantBits());
@@ -463,7 +463,7 @@ namespace Demo
             Vector128<float> v2 = Vector128.LoadUnsafe(ref x, 6);
             Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(v0, v1), v2));
             float m = max.ToScalar();
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             uint bits0 = Vector128.Equals(v0, max).ExtractMostSignificantBits();
             if (bits0 != 0) return BitOperations.TrailingZeroCount(bits0);
             uint bits1 = Vector128.Equals(v1, max).ExtractMostSignificantBits();
@@ -476,7 +476,7 @@ namespace Demo
             // Scalar fallback (no SIMD): loops with a constant trip count; the sum in double.
             float m = x;
             for (int i = 1; i < 10; i++) m = MathF.Max(m, Unsafe.Add(ref x, i));
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (int i = 0; i < 10; i++) if (Unsafe.Add(ref x, i) == m) return i;
             return -1; // not reached: m is one of the elements
         }
@@ -585,6 +585,14 @@ namespace Demo
                 if (float.IsNaN(values[i]) || float.IsPositiveInfinity(values[i]))
                     throw new global::EdgeLoss.NonFiniteInputException($"{name}[{i}] = {Format(values[i])} is not finite", name);
             throw new global::EdgeLoss.NonFiniteInputException($"{name}[{start}..{start + 10}) are all -inf: every class is masked, at least one logit must be finite", name);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void ThrowNaN(ReadOnlySpan<float> values, string name)
+        {
+            int i = 0;
+            while (i < values.Length - 1 && !float.IsNaN(values[i])) i++;
+            throw new global::EdgeLoss.NonFiniteInputException($"{name}[{i}] = NaN is not finite: there is no largest element", name);
         }
 
         private static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);

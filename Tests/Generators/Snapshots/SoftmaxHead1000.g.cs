@@ -86,15 +86,15 @@ namespace Demo
             return max + logSum;
         }
 
-        /// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class.</summary>
+        /// <summary>The index of the largest logit (the first one on ties), i.e. the predicted class. +inf is a largest logit; all -inf gives 0.</summary>
         /// <param name="logits">1000 logits.</param>
         /// <exception cref="ArgumentException">A span does not have 1000 elements.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN or +inf, or every logit is -inf.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN (there is no largest one).</exception>
         public static int ArgMax(ReadOnlySpan<float> logits)
         {
             if (logits.Length != 1000) ThrowLength(nameof(logits), 1000, logits.Length);
             int index = ArgMaxKernel(ref MemoryMarshal.GetReference(logits));
-            if (index < 0) ThrowNonFinite(logits, nameof(logits), 0);
+            if (index < 0) ThrowNaN(logits, nameof(logits));
             return index;
         }
 
@@ -881,7 +881,7 @@ namespace Demo
             return m;
         }
 
-        /// <summary>The first index of the maximum of 1000 elements, or -1 if the maximum is not finite (NaN, +inf, or all -inf).</summary>
+        /// <summary>The first index of the maximum of 1000 elements, or -1 if an element is NaN (NaN-propagating max).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ArgMaxKernel(ref float x)
         {
@@ -910,7 +910,7 @@ namespace Demo
             m2 = Vector512.Max(m2, Vector512.LoadUnsafe(ref x, 984));
             Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(m0, m1), Vector512.Max(m2, m3)));
             float m = max.ToScalar();
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (nuint i = 0; i < 992; i += 16)
             {
                 ulong bits = Vector512.Equals(Vector512.LoadUnsafe(ref x, i), max).ExtractMostSignificantBits();
@@ -936,7 +936,7 @@ namespace Demo
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 992));
             Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
             float m = max.ToScalar();
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (nuint i = 0; i < 1000; i += 8)
             {
                 uint bits = Vector256.Equals(Vector256.LoadUnsafe(ref x, i), max).ExtractMostSignificantBits();
@@ -963,7 +963,7 @@ namespace Demo
             m1 = Vector128.Max(m1, Vector128.LoadUnsafe(ref x, 996));
             Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
             float m = max.ToScalar();
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (nuint i = 0; i < 1000; i += 4)
             {
                 uint bits = Vector128.Equals(Vector128.LoadUnsafe(ref x, i), max).ExtractMostSignificantBits();
@@ -977,7 +977,7 @@ namespace Demo
             // Scalar fallback (no SIMD): loops with a constant trip count; the sum in double.
             float m = x;
             for (int i = 1; i < 1000; i++) m = MathF.Max(m, Unsafe.Add(ref x, i));
-            if (!float.IsFinite(m)) return -1;
+            if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (int i = 0; i < 1000; i++) if (Unsafe.Add(ref x, i) == m) return i;
             return -1; // not reached: m is one of the elements
         }
@@ -1124,6 +1124,14 @@ namespace Demo
                 if (float.IsNaN(values[i]) || float.IsPositiveInfinity(values[i]))
                     throw new global::EdgeLoss.NonFiniteInputException($"{name}[{i}] = {Format(values[i])} is not finite", name);
             throw new global::EdgeLoss.NonFiniteInputException($"{name}[{start}..{start + 1000}) are all -inf: every class is masked, at least one logit must be finite", name);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void ThrowNaN(ReadOnlySpan<float> values, string name)
+        {
+            int i = 0;
+            while (i < values.Length - 1 && !float.IsNaN(values[i])) i++;
+            throw new global::EdgeLoss.NonFiniteInputException($"{name}[{i}] = NaN is not finite: there is no largest element", name);
         }
 
         private static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);

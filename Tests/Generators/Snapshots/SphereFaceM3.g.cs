@@ -35,11 +35,11 @@ namespace Demo
         /// <summary>
         /// cosines[j] = cos theta_j = x . w_j / (||x|| ||w_j||), clamped to [-1, 1].
         /// </summary>
-        /// <param name="x">The embedding, 1 element, not all zero.</param>
-        /// <param name="w">The class weights, 2 rows of 1 element, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 1 element, finite and not all zero.</param>
+        /// <param name="w">The class weights, 2 rows of 1 element, row-major; finite, no zero row.</param>
         /// <param name="cosines">Receives the 2 cosines.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Cosines(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> cosines)
         {
             if (x.Length != 1) ThrowLength(nameof(x), 1, x.Length);
@@ -53,13 +53,13 @@ namespace Demo
         /// The logits z with the margin on the target class (see the formula at the top of this class).
         /// lambda = 0: the pure margin psi.
         /// </summary>
-        /// <param name="x">The embedding, 1 element, not all zero.</param>
-        /// <param name="w">The class weights, 2 rows of 1 element, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 1 element, finite and not all zero.</param>
+        /// <param name="w">The class weights, 2 rows of 1 element, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 2).</param>
         /// <param name="logits">Receives the 2 logits.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 2).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> logits)
         {
             Logits(x, w, target, logits, 0f);
@@ -68,14 +68,14 @@ namespace Demo
         /// <summary>
         /// The logits z with the margin on the target class (see the formula at the top of this class).
         /// </summary>
-        /// <param name="x">The embedding, 1 element, not all zero.</param>
-        /// <param name="w">The class weights, 2 rows of 1 element, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 1 element, finite and not all zero.</param>
+        /// <param name="w">The class weights, 2 rows of 1 element, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 2).</param>
         /// <param name="lambda">The blend weight with the plain logit (annealed from large to small in training), finite and &gt;= 0.</param>
         /// <param name="logits">Receives the 2 logits.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 2), or lambda is negative or not finite.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> logits, float lambda)
         {
             if (x.Length != 1) ThrowLength(nameof(x), 1, x.Length);
@@ -97,11 +97,11 @@ namespace Demo
         /// <summary>
         /// probabilities = softmax of the plain logits (no margin): the prediction at inference time.
         /// </summary>
-        /// <param name="x">The embedding, 1 element, not all zero.</param>
-        /// <param name="w">The class weights, 2 rows of 1 element, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 1 element, finite and not all zero.</param>
+        /// <param name="w">The class weights, 2 rows of 1 element, row-major; finite, no zero row.</param>
         /// <param name="probabilities">Receives the 2 class probabilities.</param>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static void Predict(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> probabilities)
         {
             if (x.Length != 1) ThrowLength(nameof(x), 1, x.Length);
@@ -119,15 +119,15 @@ namespace Demo
         /// into gradX and adds d loss / d w to gradW.
         /// lambda = 0: the pure margin psi.
         /// </summary>
-        /// <param name="x">The embedding, 1 element, not all zero.</param>
-        /// <param name="w">The class weights, 2 rows of 1 element, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 1 element, finite and not all zero.</param>
+        /// <param name="w">The class weights, 2 rows of 1 element, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 2).</param>
         /// <param name="gradX">Receives d loss / d x (1 values, overwritten).</param>
         /// <param name="gradW">d loss / d w is ADDED to it (2 values), so that a batch can accumulate.</param>
         /// <returns>The cross-entropy loss of this sample.</returns>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 2).</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static float Loss(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> gradX, Span<float> gradW)
         {
             return Loss(x, w, target, gradX, gradW, 0f);
@@ -137,8 +137,8 @@ namespace Demo
         /// Forward and backward for one sample: returns the cross-entropy of the margin logits, writes d loss / d x
         /// into gradX and adds d loss / d w to gradW.
         /// </summary>
-        /// <param name="x">The embedding, 1 element, not all zero.</param>
-        /// <param name="w">The class weights, 2 rows of 1 element, row-major; no zero rows.</param>
+        /// <param name="x">The embedding, 1 element, finite and not all zero.</param>
+        /// <param name="w">The class weights, 2 rows of 1 element, row-major; finite, no zero row.</param>
         /// <param name="target">The true class, in [0, 2).</param>
         /// <param name="gradX">Receives d loss / d x (1 values, overwritten).</param>
         /// <param name="gradW">d loss / d w is ADDED to it (2 values), so that a batch can accumulate.</param>
@@ -146,7 +146,7 @@ namespace Demo
         /// <returns>The cross-entropy loss of this sample.</returns>
         /// <exception cref="ArgumentException">A span has the wrong length.</exception>
         /// <exception cref="ArgumentOutOfRangeException">target is outside [0, 2), or lambda is negative or not finite.</exception>
-        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w needed for a cosine is zero.</exception>
+        /// <exception cref="global::EdgeLoss.NonFiniteInputException">x or w holds NaN or infinity, or x or a row of w is zero.</exception>
         public static float Loss(ReadOnlySpan<float> x, ReadOnlySpan<float> w, int target, Span<float> gradX, Span<float> gradW, float lambda)
         {
             if (x.Length != 1) ThrowLength(nameof(x), 1, x.Length);
