@@ -202,6 +202,8 @@ namespace EdgeLoss.Generators.Emit
                 VectorHelpers.EmitExp(w, p);
                 w.Line();
                 VectorHelpers.EmitHorizontalMax(w, p);
+                w.Line();
+                VectorHelpers.EmitHorizontalSum(w, p);
             }
         }
 

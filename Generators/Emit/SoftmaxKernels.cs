@@ -151,24 +151,26 @@ namespace EdgeLoss.Generators.Emit
                 w.Line($"{T} eFresh = e{last} & {p.TailMask(plan.Tail)}; // the {plan.Tail} lanes the block before did not cover");
                 terms[last] = "eFresh";
             }
-            w.Line($"float s = {p.Api}.Sum({Tree(terms, (a, b) => $"{a} + {b}")});");
+            string total = Tree(terms, (a, b) => $"{a} + {b}");
 
             switch (kernel)
             {
                 case SoftmaxKernel.Softmax:
                 case SoftmaxKernel.TemperedSoftmax:
-                    if (kernel == SoftmaxKernel.Softmax) w.Line("sum = s;");
-                    w.Line($"{T} f = {p.Splat(kernel == SoftmaxKernel.Softmax ? "scale / s" : "1f / s")};");
+                    // The sum stays in every lane and the division is a vector one: no scalar round trip on the critical path.
+                    w.Line($"{T} s = HorizontalSum({total});");
+                    if (kernel == SoftmaxKernel.Softmax) w.Line("sum = s.ToScalar();");
+                    w.Line($"{T} f = {p.Splat(kernel == SoftmaxKernel.Softmax ? "scale" : "1f")} / s;");
                     for (int i = 0; i <= last; i++)
                         w.Line(p.Store($"(e{i} * f)", "y", offsets[i]));
                     break;
                 case SoftmaxKernel.LogSoftmax:
-                    w.Line($"{T} logSum = {p.Splat("MathF.Log(s)")};");
+                    w.Line($"{T} logSum = {p.Splat($"MathF.Log({p.Api}.Sum({total}))")};");
                     for (int i = 0; i <= last; i++)
                         w.Line(p.Store($"((v{i} - max) - logSum)", "y", offsets[i]));
                     break;
                 case SoftmaxKernel.LogSumExp:
-                    w.Line("logSum = MathF.Log(s);");
+                    w.Line($"logSum = MathF.Log({p.Api}.Sum({total}));");
                     break;
             }
             w.Line("return m;");

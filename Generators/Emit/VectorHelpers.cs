@@ -61,16 +61,23 @@ namespace EdgeLoss.Generators.Emit
             w.Close();
         }
 
-        public static void EmitHorizontalMax(CodeWriter w, VectorPath p)
+        public static void EmitHorizontalMax(CodeWriter w, VectorPath p) =>
+            EmitButterfly(w, p, "HorizontalMax", "maximum", "; NaN propagates", (a, b) => $"{p.Api}.Max({a}, {b})");
+
+        public static void EmitHorizontalSum(CodeWriter w, VectorPath p) =>
+            EmitButterfly(w, p, "HorizontalSum", "sum", "", (a, b) => $"{a} + {b}");
+
+        /// <summary>A reduction that leaves its result in every lane, so that it feeds vector code without a scalar round trip.</summary>
+        private static void EmitButterfly(CodeWriter w, VectorPath p, string name, string what, string note, Func<string, string, string> combine)
         {
-            w.Line($"/// <summary>The maximum of the {p.Width} lanes of <paramref name=\"v\"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>");
+            w.Line($"/// <summary>The {what} of the {p.Width} lanes of <paramref name=\"v\"/> in every lane (a butterfly of lane swaps{note}).</summary>");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Open($"private static {p.Type} HorizontalMax({p.Type} v)");
+            w.Open($"private static {p.Type} {name}({p.Type} v)");
             for (int span = p.Width / 2; span >= 1; span /= 2)
             {
                 int s = span;
                 var indices = Enumerable.Range(0, p.Width).Select(i => ((i / s) % 2 == 0 ? i + s : i - s).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                w.Line($"v = {p.Api}.Max(v, {p.Api}.Shuffle(v, {p.Api}.Create({string.Join(", ", indices)})));");
+                w.Line($"v = {combine("v", $"{p.Api}.Shuffle(v, {p.Api}.Create({string.Join(", ", indices)}))")};");
             }
             w.Line("return v;");
             w.Close();

@@ -503,9 +503,9 @@ namespace Demo
             Vector512<float> e5 = Exp(v5 - max);
             Vector512<float> e6 = Exp(v6 - max);
             Vector512<float> eFresh = e6 & Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1).AsSingle(); // the 4 lanes the block before did not cover
-            float s = Vector512.Sum(e0 + e1 + e2 + e3 + e4 + e5 + eFresh);
-            sum = s;
-            Vector512<float> f = Vector512.Create(scale / s);
+            Vector512<float> s = HorizontalSum(e0 + e1 + e2 + e3 + e4 + e5 + eFresh);
+            sum = s.ToScalar();
+            Vector512<float> f = Vector512.Create(scale) / s;
             (e0 * f).StoreUnsafe(ref y);
             (e1 * f).StoreUnsafe(ref y, 16);
             (e2 * f).StoreUnsafe(ref y, 32);
@@ -677,6 +677,17 @@ namespace Demo
             return v;
         }
 
+        /// <summary>The sum of the 16 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> HorizontalSum(Vector512<float> v)
+        {
+            v = v + Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+            v = v + Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11));
+            v = v + Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+            v = v + Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14));
+            return v;
+        }
+
         /// <summary>
         /// exp(t) for t &lt;= 0 (shifted logits), 8 lanes: t = n ln2 + r with |r| &lt;= ln2/2 and exp(t) = 2^n p(r), p the
         /// degree-7 Taylor polynomial of exp (coefficients 1/k!, Estrin's scheme; relative error about 1e-7). t below
@@ -714,6 +725,16 @@ namespace Demo
             return v;
         }
 
+        /// <summary>The sum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> HorizontalSum(Vector256<float> v)
+        {
+            v = v + Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3));
+            v = v + Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5));
+            v = v + Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6));
+            return v;
+        }
+
         /// <summary>
         /// exp(t) for t &lt;= 0 (shifted logits), 4 lanes: t = n ln2 + r with |r| &lt;= ln2/2 and exp(t) = 2^n p(r), p the
         /// degree-7 Taylor polynomial of exp (coefficients 1/k!, Estrin's scheme; relative error about 1e-7). t below
@@ -747,6 +768,15 @@ namespace Demo
         {
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            return v;
+        }
+
+        /// <summary>The sum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> HorizontalSum(Vector128<float> v)
+        {
+            v = v + Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1));
+            v = v + Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2));
             return v;
         }
 

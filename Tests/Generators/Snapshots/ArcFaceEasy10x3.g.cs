@@ -261,9 +261,9 @@ namespace Demo
             Vector256<float> e0 = Exp(v0 - max);
             Vector256<float> e1 = Exp(v1 - max);
             Vector256<float> eFresh = e1 & Vector256.Create(0, 0, 0, 0, 0, 0, -1, -1).AsSingle(); // the 2 lanes the block before did not cover
-            float s = Vector256.Sum(e0 + eFresh);
-            sum = s;
-            Vector256<float> f = Vector256.Create(scale / s);
+            Vector256<float> s = HorizontalSum(e0 + eFresh);
+            sum = s.ToScalar();
+            Vector256<float> f = Vector256.Create(scale) / s;
             (e0 * f).StoreUnsafe(ref y);
             (e1 * f).StoreUnsafe(ref y, 2);
             return m;
@@ -283,9 +283,9 @@ namespace Demo
             Vector128<float> e1 = Exp(v1 - max);
             Vector128<float> e2 = Exp(v2 - max);
             Vector128<float> eFresh = e2 & Vector128.Create(0, 0, -1, -1).AsSingle(); // the 2 lanes the block before did not cover
-            float s = Vector128.Sum(e0 + e1 + eFresh);
-            sum = s;
-            Vector128<float> f = Vector128.Create(scale / s);
+            Vector128<float> s = HorizontalSum(e0 + e1 + eFresh);
+            sum = s.ToScalar();
+            Vector128<float> f = Vector128.Create(scale) / s;
             (e0 * f).StoreUnsafe(ref y);
             (e1 * f).StoreUnsafe(ref y, 4);
             (e2 * f).StoreUnsafe(ref y, 6);
@@ -348,6 +348,16 @@ namespace Demo
             return v;
         }
 
+        /// <summary>The sum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> HorizontalSum(Vector256<float> v)
+        {
+            v = v + Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3));
+            v = v + Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5));
+            v = v + Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6));
+            return v;
+        }
+
         /// <summary>
         /// exp(t) for t &lt;= 0 (shifted logits), 4 lanes: t = n ln2 + r with |r| &lt;= ln2/2 and exp(t) = 2^n p(r), p the
         /// degree-7 Taylor polynomial of exp (coefficients 1/k!, Estrin's scheme; relative error about 1e-7). t below
@@ -381,6 +391,15 @@ namespace Demo
         {
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            return v;
+        }
+
+        /// <summary>The sum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> HorizontalSum(Vector128<float> v)
+        {
+            v = v + Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1));
+            v = v + Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2));
             return v;
         }
 

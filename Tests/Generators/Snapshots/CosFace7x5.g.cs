@@ -302,9 +302,9 @@ namespace Demo
             Vector128<float> e0 = Exp(v0 - max);
             Vector128<float> e1 = Exp(v1 - max);
             Vector128<float> eFresh = e1 & Vector128.Create(0, -1, -1, -1).AsSingle(); // the 3 lanes the block before did not cover
-            float s = Vector128.Sum(e0 + eFresh);
-            sum = s;
-            Vector128<float> f = Vector128.Create(scale / s);
+            Vector128<float> s = HorizontalSum(e0 + eFresh);
+            sum = s.ToScalar();
+            Vector128<float> f = Vector128.Create(scale) / s;
             (e0 * f).StoreUnsafe(ref y);
             (e1 * f).StoreUnsafe(ref y, 3);
             return m;
@@ -362,6 +362,15 @@ namespace Demo
         {
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            return v;
+        }
+
+        /// <summary>The sum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> HorizontalSum(Vector128<float> v)
+        {
+            v = v + Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1));
+            v = v + Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2));
             return v;
         }
 

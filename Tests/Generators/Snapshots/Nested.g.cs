@@ -190,9 +190,9 @@ namespace Demo
                     float m = max.ToScalar();
                     if (!float.IsFinite(m)) { sum = 0f; return m; }
                     Vector128<float> e0 = Exp(v0 - max);
-                    float s = Vector128.Sum(e0);
-                    sum = s;
-                    Vector128<float> f = Vector128.Create(scale / s);
+                    Vector128<float> s = HorizontalSum(e0);
+                    sum = s.ToScalar();
+                    Vector128<float> f = Vector128.Create(scale) / s;
                     (e0 * f).StoreUnsafe(ref y);
                     return m;
                 }
@@ -234,8 +234,8 @@ namespace Demo
                     if (!float.IsFinite(m)) return m;
                     Vector128<float> temp = Vector128.Create(temperature);
                     Vector128<float> e0 = Exp((v0 - max) / temp);
-                    float s = Vector128.Sum(e0);
-                    Vector128<float> f = Vector128.Create(1f / s);
+                    Vector128<float> s = HorizontalSum(e0);
+                    Vector128<float> f = Vector128.Create(1f) / s;
                     (e0 * f).StoreUnsafe(ref y);
                     return m;
                 }
@@ -275,8 +275,7 @@ namespace Demo
                     float m = max.ToScalar();
                     if (!float.IsFinite(m)) return m;
                     Vector128<float> e0 = Exp(v0 - max);
-                    float s = Vector128.Sum(e0);
-                    Vector128<float> logSum = Vector128.Create(MathF.Log(s));
+                    Vector128<float> logSum = Vector128.Create(MathF.Log(Vector128.Sum(e0)));
                     ((v0 - max) - logSum).StoreUnsafe(ref y);
                     return m;
                 }
@@ -311,8 +310,7 @@ namespace Demo
                     float m = max.ToScalar();
                     if (!float.IsFinite(m)) { logSum = 0f; return m; }
                     Vector128<float> e0 = Exp(v0 - max);
-                    float s = Vector128.Sum(e0);
-                    logSum = MathF.Log(s);
+                    logSum = MathF.Log(Vector128.Sum(e0));
                     return m;
                 }
 
@@ -390,6 +388,15 @@ namespace Demo
                 {
                     v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
                     v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+                    return v;
+                }
+
+                /// <summary>The sum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                private static Vector128<float> HorizontalSum(Vector128<float> v)
+                {
+                    v = v + Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1));
+                    v = v + Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2));
                     return v;
                 }
 

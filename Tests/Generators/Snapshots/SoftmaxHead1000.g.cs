@@ -1020,6 +1020,17 @@ namespace Demo
             return v;
         }
 
+        /// <summary>The sum of the 16 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> HorizontalSum(Vector512<float> v)
+        {
+            v = v + Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+            v = v + Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11));
+            v = v + Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+            v = v + Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14));
+            return v;
+        }
+
         /// <summary>
         /// exp(t) for t &lt;= 0 (shifted logits), 8 lanes: t = n ln2 + r with |r| &lt;= ln2/2 and exp(t) = 2^n p(r), p the
         /// degree-7 Taylor polynomial of exp (coefficients 1/k!, Estrin's scheme; relative error about 1e-7). t below
@@ -1057,6 +1068,16 @@ namespace Demo
             return v;
         }
 
+        /// <summary>The sum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> HorizontalSum(Vector256<float> v)
+        {
+            v = v + Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3));
+            v = v + Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5));
+            v = v + Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6));
+            return v;
+        }
+
         /// <summary>
         /// exp(t) for t &lt;= 0 (shifted logits), 4 lanes: t = n ln2 + r with |r| &lt;= ln2/2 and exp(t) = 2^n p(r), p the
         /// degree-7 Taylor polynomial of exp (coefficients 1/k!, Estrin's scheme; relative error about 1e-7). t below
@@ -1090,6 +1111,15 @@ namespace Demo
         {
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
             v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            return v;
+        }
+
+        /// <summary>The sum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> HorizontalSum(Vector128<float> v)
+        {
+            v = v + Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1));
+            v = v + Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2));
             return v;
         }
 
