@@ -255,6 +255,9 @@ namespace EdgeLoss.Generators.Emit
                 }
             }
 
+            /// <summary>Text for a doc comment: the formulas' comparison signs escaped.</summary>
+            private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
             private static string Elements(int n) => Literals.Int(n) + (n == 1 ? " element" : " elements");
 
             private void Exceptions(bool target, bool lambda, bool logits = true)
@@ -590,7 +593,7 @@ namespace EdgeLoss.Generators.Emit
                 var dt = new long[t.Length - 1];
                 for (int p = 1; p < t.Length; p++) dt[p - 1] = p * t[p];
                 w.Line("/// <summary>");
-                foreach (string line in PsiFormula()) w.Line("/// " + line);
+                foreach (string line in PsiFormula()) w.Line("/// " + Xml(line));
                 w.Line($"/// Returns psi(c) and its derivative (-1)^k T_{m.M}'(c), with T_{m.M}'(c) = {Describe(dt)}.");
                 w.Line("/// </summary>");
                 w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");

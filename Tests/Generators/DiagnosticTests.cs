@@ -161,6 +161,15 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void A_head_in_the_global_namespace_compiles()
+    {
+        var (result, compiled) = GeneratorHarness.Run("using EdgeLoss;\n[SoftmaxHead(2)] public static partial class Pair { }\n[MarginHead(MarginKind.NormFace, 2, 1)] static partial class Tiny { }\n");
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(compiled);
+        Assert.Equal(new[] { "Pair.SoftmaxHead.g.cs", "Tiny.MarginHead.g.cs" }, result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Valid_heads_have_no_diagnostics_and_compile_cleanly()
     {
         var (result, compiled) = GeneratorHarness.Run("""

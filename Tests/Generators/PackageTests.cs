@@ -81,6 +81,7 @@ public sealed class PackageTests : IDisposable
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <GenerateDocumentationFile>true</GenerateDocumentationFile>
                 <InvariantGlobalization>true</InvariantGlobalization>
               </PropertyGroup>
               <ItemGroup>

@@ -213,7 +213,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 4: psi(theta) = (-1)^k * (8c^4 - 8c^2 + 1) - 2k, k from c < {0.70710677, 6.123234E-17, -0.70710677}
+        /// m = 4: psi(theta) = (-1)^k * (8c^4 - 8c^2 + 1) - 2k, k from c &lt; {0.70710677, 6.123234E-17, -0.70710677}
         /// (T_4(cos theta) = cos(4 theta); k = floor(4 theta / pi) counts the thresholds cos(j pi / 4) above c).
         /// Returns psi(c) and its derivative (-1)^k T_4'(c), with T_4'(c) = 32c^3 - 16c.
         /// </summary>

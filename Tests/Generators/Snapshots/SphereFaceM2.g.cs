@@ -211,7 +211,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 2: psi(theta) = (-1)^k * (2c^2 - 1) - 2k, k from c < {6.123234E-17}
+        /// m = 2: psi(theta) = (-1)^k * (2c^2 - 1) - 2k, k from c &lt; {6.123234E-17}
         /// (T_2(cos theta) = cos(2 theta); k = floor(2 theta / pi) counts the thresholds cos(j pi / 2) above c).
         /// Returns psi(c) and its derivative (-1)^k T_2'(c), with T_2'(c) = 4c.
         /// </summary>

@@ -211,7 +211,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 3: psi(theta) = (-1)^k * (4c^3 - 3c) - 2k, k from c < {0.5, -0.5}
+        /// m = 3: psi(theta) = (-1)^k * (4c^3 - 3c) - 2k, k from c &lt; {0.5, -0.5}
         /// (T_3(cos theta) = cos(3 theta); k = floor(3 theta / pi) counts the thresholds cos(j pi / 3) above c).
         /// Returns psi(c) and its derivative (-1)^k T_3'(c), with T_3'(c) = 12c^2 - 3.
         /// </summary>

@@ -211,7 +211,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 5: psi(theta) = (-1)^k * (16c^5 - 20c^3 + 5c) - 2k, k from c < {0.809017, 0.309017, -0.309017, -0.809017}
+        /// m = 5: psi(theta) = (-1)^k * (16c^5 - 20c^3 + 5c) - 2k, k from c &lt; {0.809017, 0.309017, -0.309017, -0.809017}
         /// (T_5(cos theta) = cos(5 theta); k = floor(5 theta / pi) counts the thresholds cos(j pi / 5) above c).
         /// Returns psi(c) and its derivative (-1)^k T_5'(c), with T_5'(c) = 80c^4 - 60c^2 + 5.
         /// </summary>

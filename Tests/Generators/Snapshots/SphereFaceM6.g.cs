@@ -211,7 +211,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 6: psi(theta) = (-1)^k * (32c^6 - 48c^4 + 18c^2 - 1) - 2k, k from c < {0.8660254, 0.5, 6.123234E-17, -0.5, -0.8660254}
+        /// m = 6: psi(theta) = (-1)^k * (32c^6 - 48c^4 + 18c^2 - 1) - 2k, k from c &lt; {0.8660254, 0.5, 6.123234E-17, -0.5, -0.8660254}
         /// (T_6(cos theta) = cos(6 theta); k = floor(6 theta / pi) counts the thresholds cos(j pi / 6) above c).
         /// Returns psi(c) and its derivative (-1)^k T_6'(c), with T_6'(c) = 192c^5 - 192c^3 + 36c.
         /// </summary>

@@ -211,7 +211,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 7: psi(theta) = (-1)^k * (64c^7 - 112c^5 + 56c^3 - 7c) - 2k, k from c < {0.90096885, 0.6234898, 0.22252093, -0.22252093, -0.6234898, -0.90096885}
+        /// m = 7: psi(theta) = (-1)^k * (64c^7 - 112c^5 + 56c^3 - 7c) - 2k, k from c &lt; {0.90096885, 0.6234898, 0.22252093, -0.22252093, -0.6234898, -0.90096885}
         /// (T_7(cos theta) = cos(7 theta); k = floor(7 theta / pi) counts the thresholds cos(j pi / 7) above c).
         /// Returns psi(c) and its derivative (-1)^k T_7'(c), with T_7'(c) = 448c^6 - 560c^4 + 168c^2 - 7.
         /// </summary>

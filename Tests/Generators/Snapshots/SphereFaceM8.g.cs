@@ -211,7 +211,7 @@ namespace Demo
         }
 
         /// <summary>
-        /// m = 8: psi(theta) = (-1)^k * (128c^8 - 256c^6 + 160c^4 - 32c^2 + 1) - 2k, k from c < {0.9238795, 0.70710677, 0.38268343, 6.123234E-17, -0.38268343, -0.70710677, -0.9238795}
+        /// m = 8: psi(theta) = (-1)^k * (128c^8 - 256c^6 + 160c^4 - 32c^2 + 1) - 2k, k from c &lt; {0.9238795, 0.70710677, 0.38268343, 6.123234E-17, -0.38268343, -0.70710677, -0.9238795}
         /// (T_8(cos theta) = cos(8 theta); k = floor(8 theta / pi) counts the thresholds cos(j pi / 8) above c).
         /// Returns psi(c) and its derivative (-1)^k T_8'(c), with T_8'(c) = 1024c^7 - 1536c^5 + 640c^3 - 64c.
         /// </summary>
