@@ -141,15 +141,14 @@ namespace EdgeLoss.Generators.Emit
             w.Line("/// (softmax(row) - onehot(target)) / rows for each row.");
             w.Line("/// </summary>");
             w.Line($"/// <param name=\"logits\">rows x {N} logits, row-major: logits.Length == targets.Length * {N}.</param>");
-            w.Line($"/// <param name=\"targets\">The true class of each row, in [0, {N}); at least one row.</param>");
+            w.Line($"/// <param name=\"targets\">The true class of each row, in [0, {N}).</param>");
             w.Line("/// <param name=\"gradient\">Receives d mean loss / d logits (same length as logits, overwritten); may be the same memory as <paramref name=\"logits\"/>.</param>");
-            w.Line("/// <returns>The mean over the rows.</returns>");
-            w.Line("/// <exception cref=\"ArgumentException\">targets is empty, or a length does not match.</exception>");
+            w.Line("/// <returns>The mean over the rows; NaN for an empty batch, as PyTorch and the Runtime's Losses.CrossEntropy.</returns>");
+            w.Line("/// <exception cref=\"ArgumentException\">A length does not match.</exception>");
             w.Line($"/// <exception cref=\"ArgumentOutOfRangeException\">A target is outside [0, {N}).</exception>");
             NonFiniteDoc(w);
             w.Open("public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> gradient)");
             w.Line("int rows = targets.Length;");
-            w.Line("if (rows == 0) ThrowEmptyBatch();");
             w.Line($"if (logits.Length != (long)rows * {N}) ThrowBatchLength(rows, logits.Length);");
             w.Line("if (gradient.Length != logits.Length) ThrowLength(nameof(gradient), logits.Length, gradient.Length);");
             w.Line("for (int r = 0; r < rows; r++)");
@@ -168,7 +167,7 @@ namespace EdgeLoss.Generators.Emit
             w.Line("Unsafe.Add(ref gr, t) -= scale;");
             w.Line("total += (max - xt) + MathF.Log(sum);");
             w.Close();
-            w.Line("return (float)(total / rows);");
+            w.Line("return (float)(total / rows); // 0 / 0 = NaN for an empty batch");
             w.Close();
 
             // Kernels and helpers.

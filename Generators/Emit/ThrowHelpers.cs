@@ -61,10 +61,6 @@ namespace EdgeLoss.Generators.Emit
         public static void Batch(CodeWriter w, int classes)
         {
             w.Line(Cold);
-            w.Line("private static void ThrowEmptyBatch() =>");
-            w.Line("    throw new ArgumentException(\"targets is empty: a batch needs at least one row\", \"targets\");");
-            w.Line();
-            w.Line(Cold);
             w.Line("private static void ThrowBatchLength(int rows, int actual) =>");
             w.Line($"    throw new ArgumentException($\"logits has length {{actual}}, expected targets.Length * {classes} = {{(long)rows * {classes}}}\", \"logits\");");
             w.Line();

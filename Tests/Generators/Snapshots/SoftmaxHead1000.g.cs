@@ -139,16 +139,15 @@ namespace Demo
         /// (softmax(row) - onehot(target)) / rows for each row.
         /// </summary>
         /// <param name="logits">rows x 1000 logits, row-major: logits.Length == targets.Length * 1000.</param>
-        /// <param name="targets">The true class of each row, in [0, 1000); at least one row.</param>
+        /// <param name="targets">The true class of each row, in [0, 1000).</param>
         /// <param name="gradient">Receives d mean loss / d logits (same length as logits, overwritten); may be the same memory as <paramref name="logits"/>.</param>
-        /// <returns>The mean over the rows.</returns>
-        /// <exception cref="ArgumentException">targets is empty, or a length does not match.</exception>
+        /// <returns>The mean over the rows; NaN for an empty batch, as PyTorch and the Runtime's Losses.CrossEntropy.</returns>
+        /// <exception cref="ArgumentException">A length does not match.</exception>
         /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, 1000).</exception>
         /// <exception cref="global::EdgeLoss.NonFiniteInputException">A logit is NaN or +inf, or every logit is -inf.</exception>
         public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> gradient)
         {
             int rows = targets.Length;
-            if (rows == 0) ThrowEmptyBatch();
             if (logits.Length != (long)rows * 1000) ThrowBatchLength(rows, logits.Length);
             if (gradient.Length != logits.Length) ThrowLength(nameof(gradient), logits.Length, gradient.Length);
             for (int r = 0; r < rows; r++)
@@ -168,7 +167,7 @@ namespace Demo
                 Unsafe.Add(ref gr, t) -= scale;
                 total += (max - xt) + MathF.Log(sum);
             }
-            return (float)(total / rows);
+            return (float)(total / rows); // 0 / 0 = NaN for an empty batch
         }
 
         /// <summary>y = scale * exp(x - max) / sum over 1000 elements; returns max (early, y untouched, if it is not finite) and sum.</summary>
@@ -1130,10 +1129,6 @@ namespace Demo
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void ThrowTarget(string name, int value) =>
             throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} is outside [0, 1000)");
-
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void ThrowEmptyBatch() =>
-            throw new ArgumentException("targets is empty: a batch needs at least one row", "targets");
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void ThrowBatchLength(int rows, int actual) =>
