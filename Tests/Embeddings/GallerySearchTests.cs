@@ -278,13 +278,20 @@ public class GallerySearchTests
         gallery.Search(query, 5, results);
         gallery.SearchBatch(queries, 16, 5, batchResults, found);
         gallery.Verify("id1", query);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
+        // Shared pools can be drained by tests running on other threads, so one window may see a refill; a search
+        // that allocates does so in every window. Steady state is proven by one clean window of three.
+        var windows = new List<long>();
+        for (int w = 0; w < 3 && (windows.Count == 0 || windows[^1] != 0); w++)
         {
-            gallery.Search(query, 5, results);
-            gallery.SearchBatch(queries, 16, 5, batchResults, found);
-            gallery.Verify("id1", query);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                gallery.Search(query, 5, results);
+                gallery.SearchBatch(queries, 16, 5, batchResults, found);
+                gallery.Verify("id1", query);
+            }
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(windows[^1] == 0, $"bytes allocated per window of 20 searches: {string.Join(", ", windows)}");
     }
 }
