@@ -5,6 +5,8 @@ using Xunit;
 // Outside the EdgeLoss.Tests namespaces on purpose: this is a user's code, with `using EdgeLoss;` as in the README.
 namespace ReadmeExamples;
 
+[SoftmaxHead(10)] public static partial class Digits { }      // Digits.Softmax(logits, probabilities) ...
+
 /// <summary>The C# sketch of README.md, line for line, so that it stays true as the code grows.</summary>
 public class ReadmeExampleTests
 {
@@ -30,5 +32,12 @@ public class ReadmeExampleTests
         float meanLoss = MarginHeads.Forward(arcFace, x, w, targets, dim, logits, gradX, gradW);
         Assert.True(float.IsFinite(meanLoss) && meanLoss > 0f);
         Assert.Equal(MarginHeads.Forward(MarginHeadOptions.ArcFace(64f, 0.5f), x, w, targets, dim, default, default, default), meanLoss);
+
+        Span<float> digits = stackalloc float[Digits.Classes];
+        float[] ten = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        Digits.Softmax(ten, digits);
+        Span<float> expected = stackalloc float[10];
+        Functional.Softmax(ten, expected);
+        for (int i = 0; i < 10; i++) Approx.Equal(expected[i], digits[i], 1e-5, 1e-7, $"digits[{i}]");
     }
 }
