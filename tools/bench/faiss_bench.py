@@ -6,6 +6,11 @@ a batch of 64 queries (time reported per query). float32: IndexFlatIP (exact, BL
 IndexScalarQuantizer QT_8bit (per-dimension ranges trained on the gallery), the closest FAISS has to the
 gallery's int8 storage.
 
+FAISS searches a single query on one thread whatever --threads says (its flat and scalar-quantizer scans split
+over queries, not over the database); --threads matters for the batch, whose IndexFlatIP path is a BLAS sgemm
+(nq >= 20). The header line names the BLAS library actually loaded: Debian's default is the reference libblas;
+run with LD_LIBRARY_PATH pointing at an OpenBLAS directory to compare against an optimized one.
+
 Needs Debian's python3-faiss (apt-get install python3-faiss) and numpy; run with /usr/bin/python3:
     /usr/bin/python3 tools/bench/faiss_bench.py [--threads 2] [--repeat 20] [--sizes 10000,100000]
 Prints one markdown table; the machine and the numbers go to docs/ next to the BenchmarkDotNet results.
@@ -37,6 +42,13 @@ def per_query_us(index, queries, repeat):
     return float(np.median(times)) / len(queries) * 1e6
 
 
+def loaded_blas():
+    """The BLAS shared object this process mapped (faiss links libblas.so.3, which the loader resolves)."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    return ", ".join(sorted(paths)) or "none"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
@@ -49,6 +61,8 @@ def main():
 
     print(f"faiss {faiss.__version__}, numpy {np.__version__}, {platform.processor() or platform.machine()}, "
           f"{args.threads} threads, median of {args.repeat}")
+    compile_options = faiss.get_compile_options() if hasattr(faiss, "get_compile_options") else "unknown"
+    print(f"faiss compile options: {compile_options}; BLAS: {loaded_blas()}")
     print()
     print("| identities | index | single query top-5 (us) | batch of 64, per query (us) |")
     print("|---:|---|---:|---:|")
