@@ -95,10 +95,19 @@ public class GeneratedMarginBench
     public float Generated10x3() => BenchArcFace10x3.Loss(_small.X, _small.W, 3, _small.GradX, _small.GradW);
 
     [Benchmark, BenchmarkCategory("ArcFace C=10 D=3")]
+    public float Runtime10x3() => MarginHeads.Forward(s_arcFace, _small.X, _small.W, s_target3, 3, default, _small.GradX, _small.GradW);
+
+    [Benchmark, BenchmarkCategory("ArcFace C=10 D=3")]
     public float GeneratedSphereFace10x3() => BenchSphereFace10x3.Loss(_small.X, _small.W, 3, _small.GradX, _small.GradW);
 
     [Benchmark(Baseline = true), BenchmarkCategory("ArcFace C=100 D=128")]
     public float RunTimeSized100x128() => RunTimeSizedArcFace(_large, 42);
+
+    [Benchmark, BenchmarkCategory("ArcFace C=100 D=128")]
+    public float Runtime100x128() => MarginHeads.Forward(s_arcFace, _large.X, _large.W, s_target42, 128, default, _large.GradX, _large.GradW);
+
+    private static readonly MarginHeadOptions s_arcFace = MarginHeadOptions.ArcFace(64f, 0.5f);
+    private static readonly int[] s_target3 = [3], s_target42 = [42];
 
     [Benchmark, BenchmarkCategory("ArcFace C=100 D=128")]
     public float Generated100x128() => BenchArcFace100x128.Loss(_large.X, _large.W, 42, _large.GradX, _large.GradW);

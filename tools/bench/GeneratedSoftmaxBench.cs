@@ -50,6 +50,9 @@ public class GeneratedSoftmaxBench
     [Benchmark, BenchmarkCategory("N=10")]
     public void Generated10() => BenchSoftmax10.Softmax(_x10, _y10);
 
+    [Benchmark, BenchmarkCategory("N=10")]
+    public void Runtime10() => Functional.Softmax(_x10, _y10);
+
     [Benchmark(Baseline = true), BenchmarkCategory("N=100")]
     public void Naive100() => Naive(_x100, _y100);
 
@@ -58,6 +61,9 @@ public class GeneratedSoftmaxBench
 
     [Benchmark, BenchmarkCategory("N=100")]
     public void Generated100() => BenchSoftmax100.Softmax(_x100, _y100);
+
+    [Benchmark, BenchmarkCategory("N=100")]
+    public void Runtime100() => Functional.Softmax(_x100, _y100);
 
     [Benchmark(Baseline = true), BenchmarkCategory("N=1000")]
     public void Naive1000() => Naive(_x1000, _y1000);
@@ -68,7 +74,17 @@ public class GeneratedSoftmaxBench
     [Benchmark, BenchmarkCategory("N=1000")]
     public void Generated1000() => BenchSoftmax1000.Softmax(_x1000, _y1000);
 
+    [Benchmark, BenchmarkCategory("N=1000")]
+    public void Runtime1000() => Functional.Softmax(_x1000, _y1000);
+
     /// <summary>The generated cross-entropy with its gradient, the training-time call of a classifier head.</summary>
     [Benchmark, BenchmarkCategory("N=100")]
     public float GeneratedCrossEntropyGradient100() => BenchSoftmax100.CrossEntropy(_x100, 7, _y100);
+
+    /// <summary>The Runtime's cross-entropy with gradient on the same row.</summary>
+    [Benchmark, BenchmarkCategory("N=100")]
+    public void RuntimeCrossEntropyGradient100() => Losses.CrossEntropy(_x100, s_target7, _loss, _y100, CrossEntropyOptions.Default);
+
+    private static readonly int[] s_target7 = [7];
+    private readonly float[] _loss = new float[1];
 }
