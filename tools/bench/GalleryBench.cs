@@ -110,7 +110,8 @@ public class GalleryBench
         _topIndex[j] = index;
     }
 
-    private static float[] UnitRows(Random random, int rows)
+    /// <summary>Random 512-d unit rows (shared with GalleryThreadsBench so both measure the same data).</summary>
+    internal static float[] UnitRows(Random random, int rows)
     {
         var m = new float[rows * Dim];
         for (int r = 0; r < rows; r++)

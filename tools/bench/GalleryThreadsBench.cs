@@ -33,8 +33,8 @@ public class GalleryThreadsBench
     public void Setup()
     {
         var random = new Random(1);
-        float[] matrix = UnitRows(random, Identities);
-        _queries = UnitRows(random, Batch);
+        float[] matrix = GalleryBench.UnitRows(random, Identities);
+        _queries = GalleryBench.UnitRows(random, Batch);
         _gallery = EmbeddingGallery.Open(null, Dim, Storage, GalleryTuning.Default with { MaxDegreeOfParallelism = Threads });
         string[] ids = [.. Enumerable.Range(0, Identities).Select(i => $"id{i}")];
         _gallery.EnrollBatch(ids, matrix);
@@ -51,18 +51,5 @@ public class GalleryThreadsBench
     {
         _gallery.SearchBatch(_queries, Batch, K, _results, _found);
         return _found[0];
-    }
-
-    private static float[] UnitRows(Random random, int rows)
-    {
-        var m = new float[rows * Dim];
-        for (int r = 0; r < rows; r++)
-        {
-            Span<float> row = m.AsSpan(r * Dim, Dim);
-            for (int i = 0; i < Dim; i++)
-                row[i] = (float)(random.NextDouble() * 2 - 1);
-            TensorPrimitives.Divide(row, TensorPrimitives.Norm(row), row);
-        }
-        return m;
     }
 }
