@@ -42,10 +42,7 @@ internal static unsafe class Check
         if (p == null) throw new ArgumentNullException(name, $"{name} is NULL");
     }
 
-    public static void Size(int value, string name)
-    {
-        if (value < 1) throw new ArgumentOutOfRangeException(name, $"{name} = {value} must be >= 1");
-    }
+    public static void Size(int value, string name) => Guard.Positive(value, name);
 
     /// <summary>Checks a row-major matrix argument (non-NULL, both sizes >= 1) and returns its element count.</summary>
     public static int Matrix(float* p, int rows, int cols, string name, string rowsName = "rows", string colsName = "cols")

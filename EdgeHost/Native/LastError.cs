@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
-using System.Text;
+using System.Text.Unicode;
 
 namespace EdgeLoss.Native;
 
@@ -23,25 +23,9 @@ internal static unsafe class LastError
     public static void Set(string message)
     {
         byte[] b = Buffer;
-        int max = Capacity - 1;
-        int written;
-        if (Encoding.UTF8.GetByteCount(message) <= max)
-        {
-            written = Encoding.UTF8.GetBytes(message, b);
-        }
-        else
-        {
-            // Encode character by character until the next one would not fit.
-            written = 0;
-            Span<byte> one = stackalloc byte[4];
-            foreach (Rune r in message.EnumerateRunes())
-            {
-                int n = r.EncodeToUtf8(one);
-                if (written + n > max) break;
-                one[..n].CopyTo(b.AsSpan(written));
-                written += n;
-            }
-        }
+        // FromUtf16 stops before the first character that does not fit, so the bytes written are whole characters (as
+        // the wire protocol's ERROR encoder cuts its messages).
+        Utf8.FromUtf16(message, b.AsSpan(0, Capacity - 1), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
         b[written] = 0;
     }
 }

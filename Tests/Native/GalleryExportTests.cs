@@ -208,6 +208,21 @@ public sealed unsafe class GalleryExportTests(NativeLibraryFixture lib) : IDispo
     }
 
     [Fact]
+    public void A_message_longer_than_the_buffer_is_cut_at_a_character_boundary()
+    {
+        // A 1500-character path of 2-byte characters in a folder that does not exist: the message names the path.
+        string path = Path.Combine(dir, "missing", new string('é', 1500));
+        Assert.NotEqual(0, Open(path, 4, 0, out _));
+        var f = (delegate* unmanaged<byte*>)lib.Export("el_last_error");
+        byte* p = f();
+        int length = 0;
+        while (p[length] != 0) length++;
+        Assert.InRange(length, 1000, 1023);
+        string message = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(p, length); // whole characters only
+        Assert.EndsWith("é", message);
+    }
+
+    [Fact]
     public void Cosine_of_two_vectors_and_of_a_zero_vector()
     {
         var f = (delegate* unmanaged<float*, float*, int, float*, int>)lib.Export("el_cosine");
