@@ -6,7 +6,7 @@ namespace EdgeLoss.Tests.EndToEnd;
 /// </summary>
 public static class PublishedBinary
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => Repository.Root;
 
     /// <summary>artifacts/<paramref name="rid"/>/edgehost; fails with what to run when it is missing.</summary>
     public static string EdgeHost(string rid)
@@ -30,13 +30,5 @@ public static class PublishedBinary
         if (!File.Exists(qemu) || !Directory.Exists(sysroot))
             throw new FileNotFoundException($"running {binary} here needs {qemu} and {sysroot}: sudo apt-get install qemu-user libc6-arm64-cross (tools/test.sh does)");
         return [qemu, "-L", sysroot, binary];
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeLoss.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException($"no EdgeLoss.sln above {AppContext.BaseDirectory}");
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace EdgeLoss.Tests.Generators;
@@ -154,6 +153,5 @@ public sealed class PackageTests : IDisposable
         return output.ToString();
     }
 
-    private static string RepositoryRoot([CallerFilePath] string thisFile = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", ".."));
+    private static string RepositoryRoot() => Repository.Root;
 }

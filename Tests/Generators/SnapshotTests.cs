@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace EdgeLoss.Tests.Generators;
 
 /// <summary>
@@ -82,6 +80,5 @@ public class SnapshotTests
     private static string Emit(string declaration) =>
         GeneratorHarness.Run("using EdgeLoss;\nnamespace Demo;\n" + declaration).Result.GeneratedSources.Single().SourceText.ToString();
 
-    private static string SnapshotDirectory([CallerFilePath] string thisFile = "") =>
-        Path.Combine(Path.GetDirectoryName(thisFile)!, "Snapshots");
+    private static string SnapshotDirectory() => Repository.Path("Tests", "Generators", "Snapshots");
 }

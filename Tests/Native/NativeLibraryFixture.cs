@@ -9,7 +9,7 @@ namespace EdgeLoss.Tests.Native;
 /// </summary>
 public sealed class NativeLibraryFixture : IDisposable
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => Repository.Root;
 
     public string LibraryPath { get; }
     public IntPtr Handle { get; }
@@ -29,13 +29,6 @@ public sealed class NativeLibraryFixture : IDisposable
     // A Native AOT library cannot be unloaded; the handle lives as long as the test process.
     public void Dispose() { }
 
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeLoss.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException($"no EdgeLoss.sln above {AppContext.BaseDirectory}");
-    }
 }
 
 [CollectionDefinition(Name)]
