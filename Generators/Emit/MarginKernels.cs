@@ -20,7 +20,7 @@ namespace EdgeLoss.Generators.Emit
             var pairs = new List<string>();
             for (int i = 0; i < a.Count; i += 2)
                 pairs.Add(i + 1 < a.Count ? p.MulAdd(a[i + 1], b[i + 1], $"{a[i]} * {b[i]}") : $"{a[i]} * {b[i]}");
-            return SoftmaxKernels.Tree(pairs, (l, r) => $"{l} + {r}");
+            return SoftmaxKernels.SumTree(pairs);
         }
 
         private static void Dispatcher(CodeWriter w, string summary, string returns, string name, string parameters, string arguments, int length)

@@ -42,7 +42,7 @@ namespace EdgeLoss.Generators.Emit
             w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
             w.Open($"private static {p.Type} Exp({p.Type} t)");
             w.Line($"{p.Type} keep = {p.Api}.GreaterThanOrEqual(t, {F(ExpLowerBound)});");
-            w.Line($"{p.Type} x = {p.Api}.Max(t, {F(ExpLowerBound)});");
+            w.Line($"{p.Type} x = {p.Api}.MaxNative(t, {F(ExpLowerBound)}); // NaN cannot come here: the kernels return before");
             w.Line("// n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23");
             w.Line($"{p.Type} k = {p.MulAdd("x", F(Log2E), F(RoundingShift))};");
             w.Line($"{p.Type} n = k - {F(RoundingShift)};");
@@ -62,7 +62,7 @@ namespace EdgeLoss.Generators.Emit
         }
 
         public static void EmitHorizontalMax(CodeWriter w, VectorPath p) =>
-            EmitButterfly(w, p, "HorizontalMax", "maximum", "; NaN propagates", (a, b) => $"{p.Api}.Max({a}, {b})");
+            EmitButterfly(w, p, "HorizontalMax", "maximum", "; MaxNative: a NaN may be dropped, the kernels test for it apart", (a, b) => $"{p.Api}.MaxNative({a}, {b})");
 
         public static void EmitHorizontalSum(CodeWriter w, VectorPath p) =>
             EmitButterfly(w, p, "HorizontalSum", "sum", "", (a, b) => $"{a} + {b}");

@@ -221,10 +221,10 @@ namespace Demo
                 Vector512<float> w5 = Vector512.LoadUnsafe(ref wj, 80);
                 Vector512<float> w6 = Vector512.LoadUnsafe(ref wj, 96);
                 Vector512<float> w7 = Vector512.LoadUnsafe(ref wj, 112);
-                Unsafe.Add(ref dots, j) = Vector512.Sum(Vector512.MultiplyAddEstimate(w1, x1, w0 * x0) + Vector512.MultiplyAddEstimate(w3, x3, w2 * x2) + Vector512.MultiplyAddEstimate(w5, x5, w4 * x4) + Vector512.MultiplyAddEstimate(w7, x7, w6 * x6));
-                Unsafe.Add(ref norms, j) = Vector512.Sum(Vector512.MultiplyAddEstimate(w1, w1, w0 * w0) + Vector512.MultiplyAddEstimate(w3, w3, w2 * w2) + Vector512.MultiplyAddEstimate(w5, w5, w4 * w4) + Vector512.MultiplyAddEstimate(w7, w7, w6 * w6));
+                Unsafe.Add(ref dots, j) = Vector512.Sum((Vector512.MultiplyAddEstimate(w1, x1, w0 * x0) + Vector512.MultiplyAddEstimate(w3, x3, w2 * x2)) + (Vector512.MultiplyAddEstimate(w5, x5, w4 * x4) + Vector512.MultiplyAddEstimate(w7, x7, w6 * x6)));
+                Unsafe.Add(ref norms, j) = Vector512.Sum((Vector512.MultiplyAddEstimate(w1, w1, w0 * w0) + Vector512.MultiplyAddEstimate(w3, w3, w2 * w2)) + (Vector512.MultiplyAddEstimate(w5, w5, w4 * w4) + Vector512.MultiplyAddEstimate(w7, w7, w6 * w6)));
             }
-            return Vector512.Sum(Vector512.MultiplyAddEstimate(x1, x1, x0 * x0) + Vector512.MultiplyAddEstimate(x3, x3, x2 * x2) + Vector512.MultiplyAddEstimate(x5, x5, x4 * x4) + Vector512.MultiplyAddEstimate(x7, x7, x6 * x6));
+            return Vector512.Sum((Vector512.MultiplyAddEstimate(x1, x1, x0 * x0) + Vector512.MultiplyAddEstimate(x3, x3, x2 * x2)) + (Vector512.MultiplyAddEstimate(x5, x5, x4 * x4) + Vector512.MultiplyAddEstimate(x7, x7, x6 * x6)));
         }
 
         private static float DotsAndNorms_V256(ref float x, ref float w, ref float dots, ref float norms)
@@ -481,7 +481,6 @@ namespace Demo
             return SoftmaxKernel_Scalar(ref x, ref y, scale, out sum);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static float SoftmaxKernel_V512(ref float x, ref float y, float scale, out float sum)
         {
             // x: 100 = 6 x 16 + 4; 7 blocks unrolled, and a last block at 84 whose first 12 lanes repeat the block before (masked out of sums)
@@ -492,8 +491,9 @@ namespace Demo
             Vector512<float> v4 = Vector512.LoadUnsafe(ref x, 64);
             Vector512<float> v5 = Vector512.LoadUnsafe(ref x, 80);
             Vector512<float> v6 = Vector512.LoadUnsafe(ref x, 84);
-            Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(Vector512.Max(v0, v1), Vector512.Max(v2, v3)), Vector512.Max(Vector512.Max(v4, v5), v6)));
+            Vector512<float> max = HorizontalMax(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(v0, v1), Vector512.MaxNative(v2, v3)), Vector512.MaxNative(Vector512.MaxNative(v4, v5), v6)));
             float m = max.ToScalar();
+            if ((((Vector512.IsNaN(v0) | Vector512.IsNaN(v1)) | (Vector512.IsNaN(v2) | Vector512.IsNaN(v3))) | ((Vector512.IsNaN(v4) | Vector512.IsNaN(v5)) | Vector512.IsNaN(v6))) != Vector512<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector512<float> e0 = Exp(v0 - max);
             Vector512<float> e1 = Exp(v1 - max);
@@ -503,7 +503,7 @@ namespace Demo
             Vector512<float> e5 = Exp(v5 - max);
             Vector512<float> e6 = Exp(v6 - max);
             Vector512<float> eFresh = e6 & Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1).AsSingle(); // the 4 lanes the block before did not cover
-            Vector512<float> s = HorizontalSum(e0 + e1 + e2 + e3 + e4 + e5 + eFresh);
+            Vector512<float> s = HorizontalSum(((e0 + e1) + (e2 + e3)) + ((e4 + e5) + eFresh));
             sum = s.ToScalar();
             Vector512<float> f = Vector512.Create(scale) / s;
             (e0 * f).StoreUnsafe(ref y);
@@ -531,8 +531,9 @@ namespace Demo
                 m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref x, i + 24));
             }
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 92));
-            Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector256.IsNaN(m0) | Vector256.IsNaN(m1)) | (Vector256.IsNaN(m2) | Vector256.IsNaN(m3))) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector256<float> xLast = Vector256.LoadUnsafe(ref x, 92); // read before y is written: y may be x
             Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
@@ -584,8 +585,9 @@ namespace Demo
                 m3 = Vector128.Max(m3, Vector128.LoadUnsafe(ref x, i + 12));
             }
             m0 = Vector128.Max(m0, Vector128.LoadUnsafe(ref x, 96));
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(m0, m1), Vector128.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(m0) | Vector128.IsNaN(m1)) | (Vector128.IsNaN(m2) | Vector128.IsNaN(m3))) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector128<float> s0 = Vector128<float>.Zero, s1 = Vector128<float>.Zero, s2 = Vector128<float>.Zero, s3 = Vector128<float>.Zero;
             for (nuint i = 0; i < 96; i += 16)
@@ -648,7 +650,7 @@ namespace Demo
         private static Vector512<float> Exp(Vector512<float> t)
         {
             Vector512<float> keep = Vector512.GreaterThanOrEqual(t, Vector512.Create(-87.33655f));
-            Vector512<float> x = Vector512.Max(t, Vector512.Create(-87.33655f));
+            Vector512<float> x = Vector512.MaxNative(t, Vector512.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector512<float> k = Vector512.MultiplyAddEstimate(x, Vector512.Create(1.442695f), Vector512.Create(12582912f));
             Vector512<float> n = k - Vector512.Create(12582912f);
@@ -666,14 +668,14 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 16 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 16 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> HorizontalMax(Vector512<float> v)
         {
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
             return v;
         }
 
@@ -697,7 +699,7 @@ namespace Demo
         private static Vector256<float> Exp(Vector256<float> t)
         {
             Vector256<float> keep = Vector256.GreaterThanOrEqual(t, Vector256.Create(-87.33655f));
-            Vector256<float> x = Vector256.Max(t, Vector256.Create(-87.33655f));
+            Vector256<float> x = Vector256.MaxNative(t, Vector256.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector256<float> k = Vector256.MultiplyAddEstimate(x, Vector256.Create(1.442695f), Vector256.Create(12582912f));
             Vector256<float> n = k - Vector256.Create(12582912f);
@@ -715,13 +717,13 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> HorizontalMax(Vector256<float> v)
         {
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
             return v;
         }
 
@@ -744,7 +746,7 @@ namespace Demo
         private static Vector128<float> Exp(Vector128<float> t)
         {
             Vector128<float> keep = Vector128.GreaterThanOrEqual(t, Vector128.Create(-87.33655f));
-            Vector128<float> x = Vector128.Max(t, Vector128.Create(-87.33655f));
+            Vector128<float> x = Vector128.MaxNative(t, Vector128.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector128<float> k = Vector128.MultiplyAddEstimate(x, Vector128.Create(1.442695f), Vector128.Create(12582912f));
             Vector128<float> n = k - Vector128.Create(12582912f);
@@ -762,12 +764,12 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<float> HorizontalMax(Vector128<float> v)
         {
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
             return v;
         }
 

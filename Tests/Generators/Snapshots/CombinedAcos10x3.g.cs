@@ -247,8 +247,9 @@ namespace Demo
             // x: 10 = 1 x 8 + 2; 2 blocks unrolled, and a last block at 2 whose first 6 lanes repeat the block before (masked out of sums)
             Vector256<float> v0 = Vector256.LoadUnsafe(ref x);
             Vector256<float> v1 = Vector256.LoadUnsafe(ref x, 2);
-            Vector256<float> max = HorizontalMax(Vector256.Max(v0, v1));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(v0, v1));
             float m = max.ToScalar();
+            if ((Vector256.IsNaN(v0) | Vector256.IsNaN(v1)) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector256<float> e0 = Exp(v0 - max);
             Vector256<float> e1 = Exp(v1 - max);
@@ -261,21 +262,21 @@ namespace Demo
             return m;
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static float SoftmaxKernel_V128(ref float x, ref float y, float scale, out float sum)
         {
             // x: 10 = 2 x 4 + 2; 3 blocks unrolled, and a last block at 6 whose first 2 lanes repeat the block before (masked out of sums)
             Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
             Vector128<float> v1 = Vector128.LoadUnsafe(ref x, 4);
             Vector128<float> v2 = Vector128.LoadUnsafe(ref x, 6);
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(v0, v1), v2));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(v0, v1), v2));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(v0) | Vector128.IsNaN(v1)) | Vector128.IsNaN(v2)) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector128<float> e0 = Exp(v0 - max);
             Vector128<float> e1 = Exp(v1 - max);
             Vector128<float> e2 = Exp(v2 - max);
             Vector128<float> eFresh = e2 & Vector128.Create(0, 0, -1, -1).AsSingle(); // the 2 lanes the block before did not cover
-            Vector128<float> s = HorizontalSum(e0 + e1 + eFresh);
+            Vector128<float> s = HorizontalSum((e0 + e1) + eFresh);
             sum = s.ToScalar();
             Vector128<float> f = Vector128.Create(scale) / s;
             (e0 * f).StoreUnsafe(ref y);
@@ -312,7 +313,7 @@ namespace Demo
         private static Vector256<float> Exp(Vector256<float> t)
         {
             Vector256<float> keep = Vector256.GreaterThanOrEqual(t, Vector256.Create(-87.33655f));
-            Vector256<float> x = Vector256.Max(t, Vector256.Create(-87.33655f));
+            Vector256<float> x = Vector256.MaxNative(t, Vector256.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector256<float> k = Vector256.MultiplyAddEstimate(x, Vector256.Create(1.442695f), Vector256.Create(12582912f));
             Vector256<float> n = k - Vector256.Create(12582912f);
@@ -330,13 +331,13 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> HorizontalMax(Vector256<float> v)
         {
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
             return v;
         }
 
@@ -359,7 +360,7 @@ namespace Demo
         private static Vector128<float> Exp(Vector128<float> t)
         {
             Vector128<float> keep = Vector128.GreaterThanOrEqual(t, Vector128.Create(-87.33655f));
-            Vector128<float> x = Vector128.Max(t, Vector128.Create(-87.33655f));
+            Vector128<float> x = Vector128.MaxNative(t, Vector128.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector128<float> k = Vector128.MultiplyAddEstimate(x, Vector128.Create(1.442695f), Vector128.Create(12582912f));
             Vector128<float> n = k - Vector128.Create(12582912f);
@@ -377,12 +378,12 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<float> HorizontalMax(Vector128<float> v)
         {
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
             return v;
         }
 

@@ -296,8 +296,9 @@ namespace Demo
             // x: 7 = 1 x 4 + 3; 2 blocks unrolled, and a last block at 3 whose first 1 lanes repeat the block before (masked out of sums)
             Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
             Vector128<float> v1 = Vector128.LoadUnsafe(ref x, 3);
-            Vector128<float> max = HorizontalMax(Vector128.Max(v0, v1));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(v0, v1));
             float m = max.ToScalar();
+            if ((Vector128.IsNaN(v0) | Vector128.IsNaN(v1)) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector128<float> e0 = Exp(v0 - max);
             Vector128<float> e1 = Exp(v1 - max);
@@ -338,7 +339,7 @@ namespace Demo
         private static Vector128<float> Exp(Vector128<float> t)
         {
             Vector128<float> keep = Vector128.GreaterThanOrEqual(t, Vector128.Create(-87.33655f));
-            Vector128<float> x = Vector128.Max(t, Vector128.Create(-87.33655f));
+            Vector128<float> x = Vector128.MaxNative(t, Vector128.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector128<float> k = Vector128.MultiplyAddEstimate(x, Vector128.Create(1.442695f), Vector128.Create(12582912f));
             Vector128<float> n = k - Vector128.Create(12582912f);
@@ -356,12 +357,12 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<float> HorizontalMax(Vector128<float> v)
         {
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
             return v;
         }
 

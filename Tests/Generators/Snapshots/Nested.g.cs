@@ -187,6 +187,7 @@ namespace Demo
                     Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
                     Vector128<float> max = HorizontalMax(v0);
                     float m = max.ToScalar();
+                    if (Vector128.IsNaN(v0) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
                     if (!float.IsFinite(m)) { sum = 0f; return m; }
                     Vector128<float> e0 = Exp(v0 - max);
                     Vector128<float> s = HorizontalSum(e0);
@@ -230,6 +231,7 @@ namespace Demo
                     Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
                     Vector128<float> max = HorizontalMax(v0);
                     float m = max.ToScalar();
+                    if (Vector128.IsNaN(v0) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
                     if (!float.IsFinite(m)) return m;
                     Vector128<float> temp = Vector128.Create(temperature);
                     Vector128<float> e0 = Exp((v0 - max) / temp);
@@ -272,6 +274,7 @@ namespace Demo
                     Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
                     Vector128<float> max = HorizontalMax(v0);
                     float m = max.ToScalar();
+                    if (Vector128.IsNaN(v0) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
                     if (!float.IsFinite(m)) return m;
                     Vector128<float> e0 = Exp(v0 - max);
                     Vector128<float> logSum = Vector128.Create(MathF.Log(Vector128.Sum(e0)));
@@ -307,6 +310,7 @@ namespace Demo
                     Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
                     Vector128<float> max = HorizontalMax(v0);
                     float m = max.ToScalar();
+                    if (Vector128.IsNaN(v0) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
                     if (!float.IsFinite(m)) { logSum = 0f; return m; }
                     Vector128<float> e0 = Exp(v0 - max);
                     logSum = MathF.Log(Vector128.Sum(e0));
@@ -325,7 +329,7 @@ namespace Demo
                     return m;
                 }
 
-                /// <summary>The first index of the maximum of 4 elements, or -1 if an element is NaN (NaN-propagating max).</summary>
+                /// <summary>The first index of the maximum of 4 elements, or -1 if an element is NaN.</summary>
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 private static int ArgMaxKernel(ref float x)
                 {
@@ -340,6 +344,7 @@ namespace Demo
                     Vector128<float> v0 = Vector128.LoadUnsafe(ref x);
                     Vector128<float> max = HorizontalMax(v0);
                     float m = max.ToScalar();
+                    if (Vector128.IsNaN(v0) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN
                     if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
                     return BitOperations.TrailingZeroCount(Vector128.Equals(v0, max).ExtractMostSignificantBits());
                 }
@@ -363,7 +368,7 @@ namespace Demo
                 private static Vector128<float> Exp(Vector128<float> t)
                 {
                     Vector128<float> keep = Vector128.GreaterThanOrEqual(t, Vector128.Create(-87.33655f));
-                    Vector128<float> x = Vector128.Max(t, Vector128.Create(-87.33655f));
+                    Vector128<float> x = Vector128.MaxNative(t, Vector128.Create(-87.33655f)); // NaN cannot come here: the kernels return before
                     // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
                     Vector128<float> k = Vector128.MultiplyAddEstimate(x, Vector128.Create(1.442695f), Vector128.Create(12582912f));
                     Vector128<float> n = k - Vector128.Create(12582912f);
@@ -381,12 +386,12 @@ namespace Demo
                     return (poly * pow2n) & keep;
                 }
 
-                /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+                /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 private static Vector128<float> HorizontalMax(Vector128<float> v)
                 {
-                    v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-                    v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+                    v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+                    v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
                     return v;
                 }
 

@@ -197,8 +197,9 @@ namespace Demo
             m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref x, 960));
             m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref x, 976));
             m2 = Vector512.Max(m2, Vector512.LoadUnsafe(ref x, 984));
-            Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(m0, m1), Vector512.Max(m2, m3)));
+            Vector512<float> max = HorizontalMax(Vector512.MaxNative(Vector512.MaxNative(m0, m1), Vector512.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector512.IsNaN(m0) | Vector512.IsNaN(m1)) | (Vector512.IsNaN(m2) | Vector512.IsNaN(m3))) != Vector512<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector512<float> xLast = Vector512.LoadUnsafe(ref x, 984); // read before y is written: y may be x
             Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
@@ -258,8 +259,9 @@ namespace Demo
                 m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref x, i + 24));
             }
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 992));
-            Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector256.IsNaN(m0) | Vector256.IsNaN(m1)) | (Vector256.IsNaN(m2) | Vector256.IsNaN(m3))) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
             for (nuint i = 0; i < 992; i += 32)
@@ -310,8 +312,9 @@ namespace Demo
             }
             m0 = Vector128.Max(m0, Vector128.LoadUnsafe(ref x, 992));
             m1 = Vector128.Max(m1, Vector128.LoadUnsafe(ref x, 996));
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(m0, m1), Vector128.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(m0) | Vector128.IsNaN(m1)) | (Vector128.IsNaN(m2) | Vector128.IsNaN(m3))) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { sum = 0f; return m; }
             Vector128<float> s0 = Vector128<float>.Zero, s1 = Vector128<float>.Zero, s2 = Vector128<float>.Zero, s3 = Vector128<float>.Zero;
             for (nuint i = 0; i < 992; i += 16)
@@ -396,8 +399,9 @@ namespace Demo
             m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref x, 960));
             m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref x, 976));
             m2 = Vector512.Max(m2, Vector512.LoadUnsafe(ref x, 984));
-            Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(m0, m1), Vector512.Max(m2, m3)));
+            Vector512<float> max = HorizontalMax(Vector512.MaxNative(Vector512.MaxNative(m0, m1), Vector512.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector512.IsNaN(m0) | Vector512.IsNaN(m1)) | (Vector512.IsNaN(m2) | Vector512.IsNaN(m3))) != Vector512<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) return m;
             Vector512<float> xLast = Vector512.LoadUnsafe(ref x, 984); // read before y is written: y may be x
             Vector512<float> temp = Vector512.Create(temperature);
@@ -457,8 +461,9 @@ namespace Demo
                 m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref x, i + 24));
             }
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 992));
-            Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector256.IsNaN(m0) | Vector256.IsNaN(m1)) | (Vector256.IsNaN(m2) | Vector256.IsNaN(m3))) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) return m;
             Vector256<float> temp = Vector256.Create(temperature);
             Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
@@ -509,8 +514,9 @@ namespace Demo
             }
             m0 = Vector128.Max(m0, Vector128.LoadUnsafe(ref x, 992));
             m1 = Vector128.Max(m1, Vector128.LoadUnsafe(ref x, 996));
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(m0, m1), Vector128.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(m0) | Vector128.IsNaN(m1)) | (Vector128.IsNaN(m2) | Vector128.IsNaN(m3))) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) return m;
             Vector128<float> temp = Vector128.Create(temperature);
             Vector128<float> s0 = Vector128<float>.Zero, s1 = Vector128<float>.Zero, s2 = Vector128<float>.Zero, s3 = Vector128<float>.Zero;
@@ -594,8 +600,9 @@ namespace Demo
             m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref x, 960));
             m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref x, 976));
             m2 = Vector512.Max(m2, Vector512.LoadUnsafe(ref x, 984));
-            Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(m0, m1), Vector512.Max(m2, m3)));
+            Vector512<float> max = HorizontalMax(Vector512.MaxNative(Vector512.MaxNative(m0, m1), Vector512.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector512.IsNaN(m0) | Vector512.IsNaN(m1)) | (Vector512.IsNaN(m2) | Vector512.IsNaN(m3))) != Vector512<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) return m;
             Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
             for (nuint i = 0; i < 960; i += 64)
@@ -646,8 +653,9 @@ namespace Demo
                 m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref x, i + 24));
             }
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 992));
-            Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector256.IsNaN(m0) | Vector256.IsNaN(m1)) | (Vector256.IsNaN(m2) | Vector256.IsNaN(m3))) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) return m;
             Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
             for (nuint i = 0; i < 992; i += 32)
@@ -692,8 +700,9 @@ namespace Demo
             }
             m0 = Vector128.Max(m0, Vector128.LoadUnsafe(ref x, 992));
             m1 = Vector128.Max(m1, Vector128.LoadUnsafe(ref x, 996));
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(m0, m1), Vector128.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(m0) | Vector128.IsNaN(m1)) | (Vector128.IsNaN(m2) | Vector128.IsNaN(m3))) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) return m;
             Vector128<float> s0 = Vector128<float>.Zero, s1 = Vector128<float>.Zero, s2 = Vector128<float>.Zero, s3 = Vector128<float>.Zero;
             for (nuint i = 0; i < 992; i += 16)
@@ -765,8 +774,9 @@ namespace Demo
             m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref x, 960));
             m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref x, 976));
             m2 = Vector512.Max(m2, Vector512.LoadUnsafe(ref x, 984));
-            Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(m0, m1), Vector512.Max(m2, m3)));
+            Vector512<float> max = HorizontalMax(Vector512.MaxNative(Vector512.MaxNative(m0, m1), Vector512.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector512.IsNaN(m0) | Vector512.IsNaN(m1)) | (Vector512.IsNaN(m2) | Vector512.IsNaN(m3))) != Vector512<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { logSum = 0f; return m; }
             Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
             for (nuint i = 0; i < 960; i += 64)
@@ -806,8 +816,9 @@ namespace Demo
                 m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref x, i + 24));
             }
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 992));
-            Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector256.IsNaN(m0) | Vector256.IsNaN(m1)) | (Vector256.IsNaN(m2) | Vector256.IsNaN(m3))) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { logSum = 0f; return m; }
             Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
             for (nuint i = 0; i < 992; i += 32)
@@ -844,8 +855,9 @@ namespace Demo
             }
             m0 = Vector128.Max(m0, Vector128.LoadUnsafe(ref x, 992));
             m1 = Vector128.Max(m1, Vector128.LoadUnsafe(ref x, 996));
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(m0, m1), Vector128.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(m0) | Vector128.IsNaN(m1)) | (Vector128.IsNaN(m2) | Vector128.IsNaN(m3))) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (!float.IsFinite(m)) { logSum = 0f; return m; }
             Vector128<float> s0 = Vector128<float>.Zero, s1 = Vector128<float>.Zero, s2 = Vector128<float>.Zero, s3 = Vector128<float>.Zero;
             for (nuint i = 0; i < 992; i += 16)
@@ -880,7 +892,7 @@ namespace Demo
             return m;
         }
 
-        /// <summary>The first index of the maximum of 1000 elements, or -1 if an element is NaN (NaN-propagating max).</summary>
+        /// <summary>The first index of the maximum of 1000 elements, or -1 if an element is NaN.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ArgMaxKernel(ref float x)
         {
@@ -907,8 +919,9 @@ namespace Demo
             m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref x, 960));
             m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref x, 976));
             m2 = Vector512.Max(m2, Vector512.LoadUnsafe(ref x, 984));
-            Vector512<float> max = HorizontalMax(Vector512.Max(Vector512.Max(m0, m1), Vector512.Max(m2, m3)));
+            Vector512<float> max = HorizontalMax(Vector512.MaxNative(Vector512.MaxNative(m0, m1), Vector512.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector512.IsNaN(m0) | Vector512.IsNaN(m1)) | (Vector512.IsNaN(m2) | Vector512.IsNaN(m3))) != Vector512<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (nuint i = 0; i < 992; i += 16)
             {
@@ -933,8 +946,9 @@ namespace Demo
                 m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref x, i + 24));
             }
             m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref x, 992));
-            Vector256<float> max = HorizontalMax(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
+            Vector256<float> max = HorizontalMax(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector256.IsNaN(m0) | Vector256.IsNaN(m1)) | (Vector256.IsNaN(m2) | Vector256.IsNaN(m3))) != Vector256<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (nuint i = 0; i < 1000; i += 8)
             {
@@ -960,8 +974,9 @@ namespace Demo
             }
             m0 = Vector128.Max(m0, Vector128.LoadUnsafe(ref x, 992));
             m1 = Vector128.Max(m1, Vector128.LoadUnsafe(ref x, 996));
-            Vector128<float> max = HorizontalMax(Vector128.Max(Vector128.Max(m0, m1), Vector128.Max(m2, m3)));
+            Vector128<float> max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(m0, m1), Vector128.MaxNative(m2, m3)));
             float m = max.ToScalar();
+            if (((Vector128.IsNaN(m0) | Vector128.IsNaN(m1)) | (Vector128.IsNaN(m2) | Vector128.IsNaN(m3))) != Vector128<float>.Zero) m = float.NaN; // MaxNative may drop a NaN (the accumulators keep it: IEEE Max)
             if (float.IsNaN(m)) return -1; // +inf is a largest element, and all -inf gives index 0
             for (nuint i = 0; i < 1000; i += 4)
             {
@@ -990,7 +1005,7 @@ namespace Demo
         private static Vector512<float> Exp(Vector512<float> t)
         {
             Vector512<float> keep = Vector512.GreaterThanOrEqual(t, Vector512.Create(-87.33655f));
-            Vector512<float> x = Vector512.Max(t, Vector512.Create(-87.33655f));
+            Vector512<float> x = Vector512.MaxNative(t, Vector512.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector512<float> k = Vector512.MultiplyAddEstimate(x, Vector512.Create(1.442695f), Vector512.Create(12582912f));
             Vector512<float> n = k - Vector512.Create(12582912f);
@@ -1008,14 +1023,14 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 16 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 16 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> HorizontalMax(Vector512<float> v)
         {
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
-            v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
+            v = Vector512.MaxNative(v, Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
             return v;
         }
 
@@ -1039,7 +1054,7 @@ namespace Demo
         private static Vector256<float> Exp(Vector256<float> t)
         {
             Vector256<float> keep = Vector256.GreaterThanOrEqual(t, Vector256.Create(-87.33655f));
-            Vector256<float> x = Vector256.Max(t, Vector256.Create(-87.33655f));
+            Vector256<float> x = Vector256.MaxNative(t, Vector256.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector256<float> k = Vector256.MultiplyAddEstimate(x, Vector256.Create(1.442695f), Vector256.Create(12582912f));
             Vector256<float> n = k - Vector256.Create(12582912f);
@@ -1057,13 +1072,13 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 8 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> HorizontalMax(Vector256<float> v)
         {
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
-            v = Vector256.Max(v, Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
+            v = Vector256.MaxNative(v, Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
             return v;
         }
 
@@ -1086,7 +1101,7 @@ namespace Demo
         private static Vector128<float> Exp(Vector128<float> t)
         {
             Vector128<float> keep = Vector128.GreaterThanOrEqual(t, Vector128.Create(-87.33655f));
-            Vector128<float> x = Vector128.Max(t, Vector128.Create(-87.33655f));
+            Vector128<float> x = Vector128.MaxNative(t, Vector128.Create(-87.33655f)); // NaN cannot come here: the kernels return before
             // n = round(x / ln2) sits in the low mantissa bits of k = x / ln2 + 1.5 * 2^23
             Vector128<float> k = Vector128.MultiplyAddEstimate(x, Vector128.Create(1.442695f), Vector128.Create(12582912f));
             Vector128<float> n = k - Vector128.Create(12582912f);
@@ -1104,12 +1119,12 @@ namespace Demo
             return (poly * pow2n) & keep;
         }
 
-        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; NaN propagates).</summary>
+        /// <summary>The maximum of the 4 lanes of <paramref name="v"/> in every lane (a butterfly of lane swaps; MaxNative: a NaN may be dropped, the kernels test for it apart).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<float> HorizontalMax(Vector128<float> v)
         {
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-            v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+            v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2)));
             return v;
         }
 

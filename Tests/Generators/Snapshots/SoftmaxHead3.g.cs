@@ -257,7 +257,7 @@ namespace Demo
             return m;
         }
 
-        /// <summary>The first index of the maximum of 3 elements, or -1 if an element is NaN (NaN-propagating max).</summary>
+        /// <summary>The first index of the maximum of 3 elements, or -1 if an element is NaN.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ArgMaxKernel(ref float x)
         {
