@@ -203,6 +203,7 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// </summary>
     /// <param name="id">1..63 bytes of UTF-8, no NUL.</param>
     /// <param name="embedding"><see cref="Dim"/> finite values, not all zero (normalized here).</param>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public int Enroll(string id, ReadOnlySpan<float> embedding)
     {
         ThrowIfReadOnly(nameof(Enroll));
@@ -219,6 +220,7 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// <param name="ids">The identities.</param>
     /// <param name="embeddings">ids.Length x <see cref="Dim"/> values, row-major.</param>
     /// <param name="templatesHeld">Optional (empty, or ids.Length): how many templates ids[i] holds right after row i.</param>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public void EnrollBatch(ReadOnlySpan<string> ids, ReadOnlySpan<float> embeddings, Span<int> templatesHeld = default)
     {
         ThrowIfReadOnly(nameof(EnrollBatch));
@@ -230,6 +232,7 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// Removes every template of <paramref name="id"/> and returns how many there were. Throws
     /// <see cref="IdentityNotFoundException"/> when the identity holds none.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public int Remove(string id)
     {
         ThrowIfReadOnly(nameof(Remove));
@@ -263,6 +266,7 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// written to a temporary file, fsynced, renamed over the gallery file, and the directory fsynced, so a crash
     /// leaves the old or the new file, both complete. Searches continue meanwhile; writes wait. No-op in memory.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public void Compact()
     {
         ThrowIfReadOnly(nameof(Compact));
