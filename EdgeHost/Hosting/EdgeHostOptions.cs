@@ -56,7 +56,10 @@ public sealed class EdgeHostOptions
     /// <summary><c>--threshold COS</c>: VERIFY accepts a score at or above it; in [-1, 1].</summary>
     public float Threshold { get; set; } = DefaultThreshold;
 
-    /// <summary><c>--read-only</c>: refuse ENROLL and REMOVE.</summary>
+    /// <summary>
+    /// <c>--read-only</c>: never write the gallery file. It must exist; it is opened read-only under a shared lock
+    /// (other read-only hosts may serve it too, a writer may not), and ENROLL and REMOVE are refused.
+    /// </summary>
     public bool ReadOnly { get; set; }
 
     /// <summary>The most connections each socket transport serves at once (configuration only), 1..1024.</summary>

@@ -43,7 +43,7 @@ public sealed class ServeCommand : Command
             HelpName = "COS",
             Description = $"VERIFY accepts a cosine at or above it (default {EdgeHostOptions.DefaultThreshold.ToString(CultureInfo.InvariantCulture)}, OpenCV's SFace).",
         };
-        ReadOnly = new("--read-only") { Description = "Refuse ENROLL and REMOVE." };
+        ReadOnly = new("--read-only") { Description = "Never write the gallery file (it must exist; it may be on a read-only mount): refuse ENROLL and REMOVE." };
 
         Add(Gallery);
         Add(Dim);
@@ -164,9 +164,11 @@ public sealed class ServeCommand : Command
 
         // What serves every connection of every transport: the wire protocol over the gallery. The gallery is opened
         // when the host starts (a locked or corrupt file fails the start) and closed by DI when it stops, after the
-        // transports have finished their in-flight requests.
+        // transports have finished their in-flight requests. --read-only opens the file read-only (no write access,
+        // a shared lock, a torn tail left in place), so it may live on a read-only mount; the session below still
+        // refuses ENROLL and REMOVE itself, with the protocol's status, before the gallery is asked.
         services.AddSingleton(_ => EmbeddingGallery.Open(options.Gallery, options.Dim,
-            options.Storage == GalleryStorage.I8 ? EmbeddingStorage.I8 : EmbeddingStorage.F32));
+            options.Storage == GalleryStorage.I8 ? EmbeddingStorage.I8 : EmbeddingStorage.F32, options.ReadOnly));
         services.AddSingleton(new ProtocolCounters());
         services.AddSingleton<IRequestHandler>(sp => new GalleryRequestHandler(sp.GetRequiredService<EmbeddingGallery>(), options.Threshold));
         services.AddSingleton(sp => new ProtocolSessionOptions { ReadOnly = options.ReadOnly, Counters = sp.GetRequiredService<ProtocolCounters>() });

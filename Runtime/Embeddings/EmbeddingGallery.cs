@@ -19,8 +19,9 @@ namespace EdgeLoss;
 /// between (a reader-writer lock held by writers only while they change memory, not while they wait for the
 /// disk).</para>
 /// <para>Durability: for a file-backed gallery, <see cref="Enroll(string, ReadOnlySpan{float})"/>,
-/// <see cref="EnrollBatch"/> and <see cref="Remove"/> return after the change is fsynced. One
-/// <see cref="EmbeddingGallery"/> at a time may open a file (an exclusive lock, across processes).</para>
+/// <see cref="EnrollBatch"/> and <see cref="Remove"/> return after the change is fsynced. One writable
+/// <see cref="EmbeddingGallery"/> at a time may open a file (an exclusive lock, across processes); any number of
+/// read-only ones may share it while no writable one holds it (<see cref="Open(string?, int, EmbeddingStorage, bool)"/>).</para>
 /// </remarks>
 public sealed partial class EmbeddingGallery : IDisposable
 {
@@ -47,13 +48,15 @@ public sealed partial class EmbeddingGallery : IDisposable
     private int _slotHigh;
     private long _nextOrdinal;
     private readonly string? _path;
+    private readonly bool _readOnly;
     private GalleryFile? _file;
     private int _deadInFile;                  // templates in the file that a later REMOVE dropped
     private bool _disposed;
 
-    private EmbeddingGallery(string? path, int dim, EmbeddingStorage storage, GalleryTuning tuning)
+    private EmbeddingGallery(string? path, int dim, EmbeddingStorage storage, GalleryTuning tuning, bool readOnly)
     {
         _path = path;
+        _readOnly = readOnly;
         _tuning = tuning;
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, tuning.MaxDegreeOfParallelism) };
         _matrix = new TemplateMatrix(dim, storage);
@@ -65,29 +68,62 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// (<see cref="ArgumentException"/> naming both otherwise); a torn tail left by a crash is cut back to the last
     /// whole record; any other damage throws <see cref="GalleryCorruptException"/> and leaves the file untouched.
     /// A file already open elsewhere throws <see cref="GalleryLockedException"/>. When more than half of the
-    /// templates in the file were removed (and at least 1024), the file is compacted on open.
+    /// templates in the file were removed (and at least 1024), the file is compacted on open. The same as
+    /// <see cref="Open(string?, int, EmbeddingStorage, bool)"/> with <c>readOnly: false</c>.
     /// </summary>
     /// <param name="path">The gallery file, or null for an in-memory gallery.</param>
     /// <param name="dim">Embedding dimension, 1..65535.</param>
     /// <param name="storage">How templates are stored and scored.</param>
     public static EmbeddingGallery Open(string? path, int dim, EmbeddingStorage storage) =>
-        Open(path, dim, storage, GalleryTuning.Default);
+        Open(path, dim, storage, GalleryTuning.Default, readOnly: false);
 
-    internal static EmbeddingGallery Open(string? path, int dim, EmbeddingStorage storage, GalleryTuning tuning)
+    /// <summary>
+    /// Opens a gallery, writable as <see cref="Open(string?, int, EmbeddingStorage)"/> does, or read-only: then the
+    /// file is never written, so it may sit on a read-only mount or have mode 0444.
+    /// </summary>
+    /// <remarks>
+    /// <para>A read-only open needs an existing file (<paramref name="path"/> null throws
+    /// <see cref="ArgumentNullException"/>, a missing file <see cref="FileNotFoundException"/>). It opens the file for
+    /// reading only, under a shared lock: any number of read-only galleries, in this process or others, may open the
+    /// same file together, while a writable open of it throws <see cref="GalleryLockedException"/>, and a read-only
+    /// open of a file a writable gallery holds throws it too.</para>
+    /// <para>The file is checked exactly as a writable open checks it (<see cref="GalleryCorruptException"/>,
+    /// <see cref="ArgumentException"/> for another dim or storage), except that a torn tail left by a crash is not
+    /// cut: the gallery serves every whole record before it and leaves the tail on disk, for the next writable open
+    /// to repair. Nothing is compacted. <see cref="Enroll(string, ReadOnlySpan{float})"/>, <see cref="EnrollBatch"/>,
+    /// <see cref="Remove"/> and <see cref="Compact"/> throw <see cref="InvalidOperationException"/> whatever their
+    /// arguments, changing nothing; searches, verifications and counts work as in a writable gallery, with the
+    /// same results bit for bit.</para>
+    /// </remarks>
+    /// <param name="path">The gallery file; null only when <paramref name="readOnly"/> is false (in memory).</param>
+    /// <param name="dim">Embedding dimension, 1..65535.</param>
+    /// <param name="storage">How templates are stored and scored.</param>
+    /// <param name="readOnly">True to open an existing file without ever writing to it.</param>
+    public static EmbeddingGallery Open(string? path, int dim, EmbeddingStorage storage, bool readOnly) =>
+        Open(path, dim, storage, GalleryTuning.Default, readOnly);
+
+    internal static EmbeddingGallery Open(string? path, int dim, EmbeddingStorage storage, GalleryTuning tuning, bool readOnly = false)
     {
         if (dim < 1 || dim > MaxDim)
             throw new ArgumentOutOfRangeException(nameof(dim), dim, $"dim = {dim} is outside [1, {MaxDim}]");
         if (storage is not (EmbeddingStorage.F32 or EmbeddingStorage.I8))
             throw new ArgumentOutOfRangeException(nameof(storage), storage, $"storage = {(int)storage} is not an EmbeddingStorage (0 = F32, 1 = I8)");
+        if (path is null && readOnly)
+            throw new ArgumentNullException(nameof(path), "path is null, but a read-only gallery is an existing file (an in-memory one could never hold anything)");
         if (path is { Length: 0 })
-            throw new ArgumentException("path is empty (pass null for an in-memory gallery)", nameof(path));
-        var gallery = new EmbeddingGallery(path is null ? null : System.IO.Path.GetFullPath(path), dim, storage, tuning);
+            throw new ArgumentException(readOnly ? "path is empty" : "path is empty (pass null for an in-memory gallery)", nameof(path));
+        string? full = path is null ? null : System.IO.Path.GetFullPath(path);
+        // A directory is left to the open below, which reports it as a writable open does.
+        if (readOnly && !File.Exists(full) && !Directory.Exists(full))
+            throw new FileNotFoundException($"path = '{path}': gallery file '{full}' does not exist, and a read-only open cannot create it", full);
+        var gallery = new EmbeddingGallery(full, dim, storage, tuning, readOnly);
         if (path is null)
             return gallery;
-        gallery._file = GalleryFile.Open(path, dim, storage, payload => gallery.ApplyRecord(payload, default));
+        gallery._file = GalleryFile.Open(path, dim, storage, payload => gallery.ApplyRecord(payload, default), readOnly);
         try
         {
-            if (gallery._deadInFile >= tuning.AutoCompactMinDead && gallery._deadInFile > gallery._matrix.Count)
+            // A read-only gallery leaves even a mostly-dead file as it is: compaction rewrites the file.
+            if (!readOnly && gallery._deadInFile >= tuning.AutoCompactMinDead && gallery._deadInFile > gallery._matrix.Count)
                 gallery.Compact();
         }
         catch
@@ -106,6 +142,12 @@ public sealed partial class EmbeddingGallery : IDisposable
 
     /// <summary>The full path of the gallery file, or null for an in-memory gallery.</summary>
     public string? Path => _path;
+
+    /// <summary>
+    /// Whether the gallery was opened read-only (<see cref="Open(string?, int, EmbeddingStorage, bool)"/>): its file
+    /// is never written and every change is refused.
+    /// </summary>
+    public bool IsReadOnly => _readOnly;
 
     /// <summary>How many identities and templates the gallery holds (one consistent snapshot).</summary>
     public (int Identities, int Templates) Count
@@ -161,8 +203,10 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// </summary>
     /// <param name="id">1..63 bytes of UTF-8, no NUL.</param>
     /// <param name="embedding"><see cref="Dim"/> finite values, not all zero (normalized here).</param>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public int Enroll(string id, ReadOnlySpan<float> embedding)
     {
+        ThrowIfReadOnly(nameof(Enroll));
         Span<int> held = stackalloc int[1];
         EnrollCore(new ReadOnlySpan<string>(in id), embedding, held, batch: false);
         return held[0];
@@ -176,8 +220,10 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// <param name="ids">The identities.</param>
     /// <param name="embeddings">ids.Length x <see cref="Dim"/> values, row-major.</param>
     /// <param name="templatesHeld">Optional (empty, or ids.Length): how many templates ids[i] holds right after row i.</param>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public void EnrollBatch(ReadOnlySpan<string> ids, ReadOnlySpan<float> embeddings, Span<int> templatesHeld = default)
     {
+        ThrowIfReadOnly(nameof(EnrollBatch));
         Guard.OptionalLength(templatesHeld, ids.Length);
         EnrollCore(ids, embeddings, templatesHeld, batch: true);
     }
@@ -186,8 +232,10 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// Removes every template of <paramref name="id"/> and returns how many there were. Throws
     /// <see cref="IdentityNotFoundException"/> when the identity holds none.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public int Remove(string id)
     {
+        ThrowIfReadOnly(nameof(Remove));
         int length = CheckId(id, nameof(id), -1);
         byte[] record = new byte[GalleryFile.RecordHeaderSize + 2 + length];
         Span<byte> payload = record.AsSpan(GalleryFile.RecordHeaderSize);
@@ -218,8 +266,10 @@ public sealed partial class EmbeddingGallery : IDisposable
     /// written to a temporary file, fsynced, renamed over the gallery file, and the directory fsynced, so a crash
     /// leaves the old or the new file, both complete. Searches continue meanwhile; writes wait. No-op in memory.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The gallery is read-only (<see cref="IsReadOnly"/>); nothing changed.</exception>
     public void Compact()
     {
+        ThrowIfReadOnly(nameof(Compact));
         lock (_writeGate)
         {
             ThrowIfDisposed();
@@ -252,9 +302,15 @@ public sealed partial class EmbeddingGallery : IDisposable
 
     /// <summary>
     /// Bytes of torn tail (an incomplete last record left by a crash) cut from the file when it was opened; 0 for a
-    /// clean file or an in-memory gallery. Worth a log line: the write that was cut had not been acknowledged.
+    /// clean file, an in-memory gallery or a read-only one (which skips a torn tail but leaves it on disk). Worth a
+    /// log line: the write that was cut had not been acknowledged.
     /// </summary>
     public long RepairedTailBytes => _file?.RepairedTailBytes ?? 0;
+
+    /// <summary>
+    /// Bytes at the end of the file that a read-only open skipped and left on disk (a torn tail); 0 when writable.
+    /// </summary>
+    internal long IgnoredTailBytes => _file?.IgnoredTailBytes ?? 0;
 
     /// <summary>Removed templates still present in the file (what compaction would drop).</summary>
     internal int DeadTemplates => _deadInFile;
@@ -577,6 +633,16 @@ public sealed partial class EmbeddingGallery : IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>
+    /// Refuses a change to a read-only gallery, first thing: whatever the arguments, nothing is checked, encoded or
+    /// locked, so memory and file stay exactly as they were.
+    /// </summary>
+    private void ThrowIfReadOnly(string member)
+    {
+        if (_readOnly)
+            throw new InvalidOperationException($"the gallery {_path} was opened read-only: {member} is refused");
+    }
 
     /// <summary>An enrolled identity: its rows in the matrix and its enrollment ordinal.</summary>
     private sealed class Identity(string id, long ordinal, int slot)

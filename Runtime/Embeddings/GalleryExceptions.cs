@@ -52,7 +52,8 @@ public sealed class GalleryCorruptException : IOException
 
 /// <summary>
 /// The gallery file is already open: by another process, or by another <see cref="EmbeddingGallery"/> of this
-/// process (<c>EL_ERR_LOCKED</c>). One writer per file is what keeps the append-only log consistent.
+/// process (<c>EL_ERR_LOCKED</c>). One writer per file is what keeps the append-only log consistent: a writable open
+/// excludes every other open, while read-only opens only exclude writable ones.
 /// </summary>
 public sealed class GalleryLockedException : IOException
 {

@@ -9,7 +9,8 @@ namespace EdgeLoss;
 /// The append-only gallery file (docs/gallery-format.md): a 32-byte header, then records
 /// <c>[u32 length][u32 ~length][u32 CRC-32 of payload][payload]</c>. This class knows framing, checksums, the
 /// torn-tail rule, durability (fsync before an append returns) and atomic compaction; what a payload means is the
-/// gallery's business (it is handed each payload to replay on open).
+/// gallery's business (it is handed each payload to replay on open). Opened read-only, it never writes: the handle has
+/// no write access, a torn tail is left on disk, and every write throws.
 /// </summary>
 internal sealed class GalleryFile : IDisposable
 {
@@ -33,22 +34,31 @@ internal sealed class GalleryFile : IDisposable
     private readonly EmbeddingStorage _storage;
     private bool _poisoned;
 
-    private GalleryFile(string path, SafeFileHandle handle, int dim, EmbeddingStorage storage, long length)
+    private GalleryFile(string path, SafeFileHandle handle, int dim, EmbeddingStorage storage, bool readOnly)
     {
         Path = path;
         _handle = handle;
         _dim = dim;
         _storage = storage;
-        Length = length;
+        ReadOnly = readOnly;
     }
 
     public string Path { get; }
 
+    /// <summary>Whether the file was opened for reading only (then nothing is ever written to it).</summary>
+    public bool ReadOnly { get; }
+
     /// <summary>Bytes of whole records plus the header: where the next record goes.</summary>
     public long Length { get; private set; }
 
-    /// <summary>Bytes cut from the end on open: a torn tail left by a crash (0 when the file was clean).</summary>
+    /// <summary>Bytes cut from the end on open: a torn tail left by a crash (0 when the file was clean or read-only).</summary>
     public long RepairedTailBytes { get; private set; }
+
+    /// <summary>
+    /// Bytes at the end that a read-only open did not load and left in place: a torn tail, or a file shorter than its
+    /// header (an interrupted creation). 0 when the file was clean or writable (a writable open cuts the tail).
+    /// </summary>
+    public long IgnoredTailBytes { get; private set; }
 
     /// <summary>Whether the file was created (or re-initialized after an interrupted creation) by this open.</summary>
     public bool Created { get; private set; }
@@ -59,9 +69,10 @@ internal sealed class GalleryFile : IDisposable
     /// Opens (creating if absent) and locks <paramref name="path"/>, checks its header against
     /// <paramref name="dim"/> and <paramref name="storage"/>, replays every whole record through
     /// <paramref name="replay"/> and cuts a torn tail. Nothing is written to a file that turns out to be corrupt or
-    /// mismatched.
+    /// mismatched. With <paramref name="readOnly"/> the file must exist, is opened without write access under a
+    /// shared lock, and a torn tail is only skipped (<see cref="IgnoredTailBytes"/>), not cut.
     /// </summary>
-    public static GalleryFile Open(string path, int dim, EmbeddingStorage storage, RecordHandler replay)
+    public static GalleryFile Open(string path, int dim, EmbeddingStorage storage, RecordHandler replay, bool readOnly = false)
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("gallery files are little-endian and this platform is not");
@@ -69,15 +80,20 @@ internal sealed class GalleryFile : IDisposable
         SafeFileHandle handle;
         try
         {
-            // FileShare.None takes flock(LOCK_EX | LOCK_NB) on Unix (per open file description, so a second open in
-            // this same process conflicts too) and a sharing lock on Windows.
-            handle = File.OpenHandle(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // On Unix, FileShare.None takes flock(LOCK_EX | LOCK_NB) and any other FileShare flock(LOCK_SH | LOCK_NB),
+            // per open file description, so a second open in this same process conflicts like one from another
+            // process. A writer is exclusive; read-only opens share the file with each other but not with a writer.
+            // FileAccess.Read is O_RDONLY, which a mode-0444 file and a read-only mount allow. On Windows the same
+            // calls take sharing locks with the same effect (a reader's FileShare.Read refuses a writer's open).
+            handle = readOnly
+                ? File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read)
+                : File.OpenHandle(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e) when (IsLockViolation(e))
         {
             throw new GalleryLockedException(full, e);
         }
-        var file = new GalleryFile(full, handle, dim, storage, 0);
+        var file = new GalleryFile(full, handle, dim, storage, readOnly);
         try
         {
             file.Load(replay);
@@ -107,6 +123,13 @@ internal sealed class GalleryFile : IDisposable
             ReadExactly(present, 0);
             if (!expected[..present.Length].SequenceEqual(present) && present.ContainsAnyExcept((byte)0))
                 throw Corrupt(0, $"the file is {fileLength} bytes, shorter than a {HeaderSize}-byte gallery header, and is not an interrupted creation");
+            if (ReadOnly)
+            {
+                // An interrupted creation holds no record: an empty gallery, as a writable open would make it, but
+                // the header is not written.
+                IgnoredTailBytes = fileLength;
+                return;
+            }
             RandomAccess.Write(_handle, expected, 0);
             RandomAccess.SetLength(_handle, HeaderSize);
             RandomAccess.FlushToDisk(_handle);
@@ -119,10 +142,17 @@ internal sealed class GalleryFile : IDisposable
         Span<byte> header = stackalloc byte[HeaderSize];
         ReadExactly(header, 0);
         CheckHeader(header);
-        TryDelete(TempPath);   // a compaction that crashed before its rename; we hold the lock, so it is stale
+        if (!ReadOnly)
+            TryDelete(TempPath);   // a compaction that crashed before its rename; we hold the lock, so it is stale
 
         long good = Replay(replay, fileLength);
-        if (good < fileLength)
+        if (good < fileLength && ReadOnly)
+        {
+            // The records before the tail are all whole and checked; the tail stays on disk for the next writable
+            // open to cut (or for a person to look at), and is simply not served.
+            IgnoredTailBytes = fileLength - good;
+        }
+        else if (good < fileLength)
         {
             RandomAccess.SetLength(_handle, good);
             RandomAccess.FlushToDisk(_handle);
@@ -208,6 +238,7 @@ internal sealed class GalleryFile : IDisposable
     /// </summary>
     public void Append(ReadOnlySpan<byte> record)
     {
+        ThrowIfReadOnly();
         ThrowIfPoisoned();
         try
         {
@@ -230,6 +261,13 @@ internal sealed class GalleryFile : IDisposable
         Length += record.Length;
     }
 
+    /// <summary>The gallery refuses writes to a read-only file before it gets here; this keeps the promise regardless.</summary>
+    private void ThrowIfReadOnly()
+    {
+        if (ReadOnly)
+            throw new InvalidOperationException($"gallery file '{Path}' was opened read-only and is never written");
+    }
+
     public void ThrowIfPoisoned()
     {
         if (_poisoned)
@@ -244,6 +282,7 @@ internal sealed class GalleryFile : IDisposable
     /// </summary>
     public void Rewrite(Action<Sink> writeRecords)
     {
+        ThrowIfReadOnly();
         ThrowIfPoisoned();
         string temp = TempPath;
         SafeFileHandle next = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None);

@@ -250,7 +250,7 @@ public class GalleryCrashTests
 
     // ------------------------------------------------------------------------------------------ child processes
 
-    private static Process StartChild(params string[] args)
+    internal static Process StartChild(params string[] args)
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         var start = new ProcessStartInfo(host is { Length: > 0 } && File.Exists(host) ? host : "dotnet")

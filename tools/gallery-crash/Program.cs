@@ -5,9 +5,10 @@ using EdgeLoss.GalleryCrash;
 //                                              each Enroll returns, "-id" after each Remove returns
 // gallery-crash hold PATH DIM STORAGE          opens the gallery, prints "held", keeps it open until stdin closes
 // gallery-crash try PATH DIM STORAGE           tries to open it once; prints the status name, exits with its code
+// gallery-crash hold-ro|try-ro PATH DIM STORAGE  the same with a read-only open
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: gallery-crash enroll|hold|try PATH DIM STORAGE [SEED]");
+    Console.Error.WriteLine("usage: gallery-crash enroll|hold|try|hold-ro|try-ro PATH DIM STORAGE [SEED]");
     return 64;
 }
 string path = args[1];
@@ -15,13 +16,14 @@ int dim = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 var storage = Enum.Parse<EmbeddingStorage>(args[3]);
 try
 {
-    switch (args[0])
+    bool readOnly = args[0].EndsWith("-ro", StringComparison.Ordinal);
+    switch (readOnly ? args[0][..^3] : args[0])
     {
-        case "enroll":
+        case "enroll" when !readOnly:
             Workload.Run(path, dim, storage, int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), Console.Out);
             return 0;
         case "hold":
-            using (EmbeddingGallery.Open(path, dim, storage))
+            using (EmbeddingGallery.Open(path, dim, storage, readOnly))
             {
                 Console.WriteLine("held");
                 Console.Out.Flush();
@@ -29,7 +31,7 @@ try
             }
             return 0;
         case "try":
-            using (EmbeddingGallery.Open(path, dim, storage))
+            using (EmbeddingGallery.Open(path, dim, storage, readOnly))
                 Console.WriteLine(nameof(Status.Ok));
             return 0;
         default:
