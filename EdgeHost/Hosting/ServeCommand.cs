@@ -215,6 +215,25 @@ public sealed class ServeCommand : Command
             o.Threshold, settings.DescribeTransports());
         try
         {
+            // The gallery opens here, before the host starts, rather than inside its start: a corrupt, locked or
+            // mismatched file is the commonest reason a start fails, and its message is the whole story. Inside the
+            // start the host would log it with a stack trace at fail level first.
+            _ = host.Services.GetRequiredService<EmbeddingGallery>();
+        }
+        catch (IOException ex)
+        {
+            logger.LogCritical("edgehost cannot open the gallery: {Reason}", ex.Message);
+            await error.WriteLineAsync("edgehost: " + ex.Message).ConfigureAwait(false);
+            return ExitFailed;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or ArgumentException)
+        {
+            logger.LogCritical("edgehost cannot open the gallery: {Reason}", ex.Message);
+            await error.WriteLineAsync("edgehost: " + ex.Message).ConfigureAwait(false);
+            return ExitFailed;
+        }
+        try
+        {
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

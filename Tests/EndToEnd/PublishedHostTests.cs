@@ -224,10 +224,11 @@ public sealed class PublishedHostTests : IDisposable
 
                 // A second host on the same file cannot open it, says why in one line, and leaves no socket behind.
                 string other = _dir.File("other.sock");
-                var (exit, _, error) = await ChildProcess.RunAsync(Edgehost, Patience,
+                var (exit, log, error) = await ChildProcess.RunAsync(Edgehost, Patience,
                     "serve", "--gallery", Gallery, "--dim", "16", "--listen", "unix:" + other);
                 Assert.Equal(1, exit);
                 Assert.Equal($"edgehost: gallery file '{Gallery}' is open elsewhere (another process or another EmbeddingGallery holds its lock)\n", error);
+                Assert.DoesNotContain("   at ", log);   // the reason, not a stack trace
                 Assert.False(File.Exists(other));
 
                 // The first host never noticed.
@@ -315,6 +316,32 @@ public sealed class PublishedHostTests : IDisposable
         Assert.StartsWith($"edgehost client: cannot connect to unix:{_dir.File("nobody.sock")}: ", error);
 
         Assert.Equal(0, await host.TerminateAsync(Patience));
+    }
+
+    [Fact]
+    public async Task A_corrupt_or_mismatched_gallery_stops_the_start_with_its_reason_and_no_stack_trace()
+    {
+        byte[] garbage = System.Text.Encoding.ASCII.GetBytes("this is not an EdgeLoss gallery file, just 48 bytes");
+        await File.WriteAllBytesAsync(Gallery, garbage);
+        var (exit, log, error) = await ChildProcess.RunAsync(Edgehost, Patience,
+            "serve", "--gallery", Gallery, "--dim", "16", "--listen", "unix:" + Socket);
+        Assert.Equal(1, exit);
+        Assert.Equal($"edgehost: gallery file '{Gallery}' is corrupt at byte 0: not an EdgeLoss gallery file (bad magic)\n", error);
+        Assert.Contains("edgehost cannot open the gallery: gallery file", log);
+        Assert.DoesNotContain("   at ", log);
+        Assert.False(File.Exists(Socket), "nothing listens when the gallery cannot open");
+        Assert.Equal(garbage, await File.ReadAllBytesAsync(Gallery));   // a corrupt file is never touched
+
+        // A valid file of another dimension: the reason names both.
+        File.Delete(Gallery);
+        using (EmbeddingGallery g = EmbeddingGallery.Open(Gallery, 8, EmbeddingStorage.F32)) { }
+        (exit, log, error) = await ChildProcess.RunAsync(Edgehost, Patience,
+            "serve", "--gallery", Gallery, "--dim", "16", "--listen", "unix:" + Socket);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("edgehost: ", error);
+        Assert.Contains("8", error);
+        Assert.Contains("16", error);
+        Assert.DoesNotContain("   at ", log);
     }
 
     [Fact]
