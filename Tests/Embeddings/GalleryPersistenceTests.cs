@@ -5,16 +5,6 @@ public class GalleryPersistenceTests
 {
     private const int Dim = 48;
 
-    private static string[] Snapshot(EmbeddingGallery g) => [.. g.GetIds().Select(id => $"{id}:{g.TemplateCount(id)}")];
-
-    private static (Match[] Results, int[] Found) SearchAll(EmbeddingGallery g, float[] queries, int n, int k)
-    {
-        var results = new Match[n * k];
-        var found = new int[n];
-        g.SearchBatch(queries, n, k, results, found);
-        return (results, found);
-    }
-
     [Theory]
     [InlineData(EmbeddingStorage.F32)]
     [InlineData(EmbeddingStorage.I8)]
@@ -35,16 +25,16 @@ public class GalleryPersistenceTests
             g.EnrollBatch([.. Enumerable.Range(0, 30).Select(i => $"person {i % 10 * 7}")], Data.Gaussian(random, 30 * Dim));
             foreach (int i in new[] { 3, 14, 15, 92 % 50, 49 })
                 g.Remove($"person {i}");
-            snapshot = Snapshot(g);
-            before = SearchAll(g, queries, 20, 7);
+            snapshot = GalleryViews.Snapshot(g);
+            before = GalleryViews.SearchAll(g, queries, 20, 7);
             length = g.FileLength;
             Assert.Equal(length, new FileInfo(path).Length);
         }
         using (var g = EmbeddingGallery.Open(path, Dim, storage))
         {
-            Assert.Equal(snapshot, Snapshot(g));
+            Assert.Equal(snapshot, GalleryViews.Snapshot(g));
             Assert.Equal((47, 66), g.Count);                      // 52 ids, 80 templates; 5 ids of 14 templates removed
-            var after = SearchAll(g, queries, 20, 7);
+            var after = GalleryViews.SearchAll(g, queries, 20, 7);
             Assert.Equal(before.Found, after.Found);
             Assert.Equal(before.Results, after.Results);          // same ids and bit-identical scores
             Assert.Equal(0, g.RepairedTailBytes);
@@ -101,7 +91,7 @@ public class GalleryPersistenceTests
                     g.Remove($"p{i}");
             Assert.Equal(151, g.DeadTemplates);
             long length = g.FileLength;
-            before = SearchAll(g, queries, 10, 5);
+            before = GalleryViews.SearchAll(g, queries, 10, 5);
 
             g.Compact();
             compacted = g.FileLength;
@@ -111,20 +101,20 @@ public class GalleryPersistenceTests
             Assert.False(File.Exists(path + ".compact"));
             // the compacted file took the old one's place already locked: no moment when a second opener gets in
             Assert.Throws<GalleryLockedException>(() => EmbeddingGallery.Open(path, Dim, storage));
-            Assert.Equal(before.Results, SearchAll(g, queries, 10, 5).Results);
+            Assert.Equal(before.Results, GalleryViews.SearchAll(g, queries, 10, 5).Results);
 
             // the gallery keeps appending to the compacted file
             g.Enroll("late", Data.Gaussian(random, Dim));
             g.Remove("p0");
-            afterMore = SearchAll(g, queries, 10, 5);
-            snapshot = Snapshot(g);
+            afterMore = GalleryViews.SearchAll(g, queries, 10, 5);
+            snapshot = GalleryViews.Snapshot(g);
             final = g.FileLength;
         }
         using (var g = EmbeddingGallery.Open(path, Dim, storage))
         {
             Assert.Equal(final, g.FileLength);
-            Assert.Equal(snapshot, Snapshot(g));
-            Assert.Equal(afterMore.Results, SearchAll(g, queries, 10, 5).Results);
+            Assert.Equal(snapshot, GalleryViews.Snapshot(g));
+            Assert.Equal(afterMore.Results, GalleryViews.SearchAll(g, queries, 10, 5).Results);
         }
     }
 

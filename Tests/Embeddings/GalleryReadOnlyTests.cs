@@ -21,8 +21,6 @@ public class GalleryReadOnlyTests
     private const int Dim = 24;
 
 
-    private static string[] Snapshot(EmbeddingGallery g) => [.. g.GetIds().Select(id => $"{id}:{g.TemplateCount(id)}")];
-
     /// <summary>The file's content hash and modification time: what "untouched" means.</summary>
     private static (string Sha256, DateTime Modified, long Length) Fingerprint(string path) =>
         (Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))), File.GetLastWriteTimeUtc(path), new FileInfo(path).Length);
@@ -51,14 +49,6 @@ public class GalleryReadOnlyTests
         return vectors;
     }
 
-    private static (Match[] Results, int[] Found) SearchAll(EmbeddingGallery g, float[] queries, int n, int k)
-    {
-        var results = new Match[n * k];
-        var found = new int[n];
-        g.SearchBatch(queries, n, k, results, found);
-        return (results, found);
-    }
-
     [Theory]
     [InlineData(EmbeddingStorage.F32)]
     [InlineData(EmbeddingStorage.I8)]
@@ -76,8 +66,8 @@ public class GalleryReadOnlyTests
         using (var writable = EmbeddingGallery.Open(path, Dim, storage))
         {
             Assert.False(writable.IsReadOnly);
-            snapshot = Snapshot(writable);
-            expected = SearchAll(writable, queries, 12, 5);
+            snapshot = GalleryViews.Snapshot(writable);
+            expected = GalleryViews.SearchAll(writable, queries, 12, 5);
             single = writable.Search(queries.AsSpan(0, Dim), 3);
             verify = [.. vectors.Select(v => writable.Verify(v.Key, v.Value))];
         }
@@ -91,8 +81,8 @@ public class GalleryReadOnlyTests
             Assert.True(g.IsReadOnly);
             Assert.Equal(path, g.Path);
             Assert.Equal((36, 46), g.Count);                                     // 40 + 10 templates, 4 identities of 4 removed
-            Assert.Equal(snapshot, Snapshot(g));
-            var again = SearchAll(g, queries, 12, 5);
+            Assert.Equal(snapshot, GalleryViews.Snapshot(g));
+            var again = GalleryViews.SearchAll(g, queries, 12, 5);
             Assert.Equal(expected.Found, again.Found);
             Assert.Equal(expected.Results, again.Results);                       // same ids, bit-identical scores
             Assert.Equal(single, g.Search(queries.AsSpan(0, Dim), 3));
@@ -141,7 +131,7 @@ public class GalleryReadOnlyTests
             {
                 g.Enroll($"id{i}", Data.Gaussian(random, Dim));
                 ends.Add(g.FileLength);
-                states.Add(Snapshot(g));
+                states.Add(GalleryViews.Snapshot(g));
             }
         }
         byte[] clean = File.ReadAllBytes(path);
@@ -161,7 +151,7 @@ public class GalleryReadOnlyTests
 
         using (var g = EmbeddingGallery.Open(path, Dim, EmbeddingStorage.F32, readOnly: true))
         {
-            Assert.Equal(state, Snapshot(g));
+            Assert.Equal(state, GalleryViews.Snapshot(g));
             Assert.Equal(torn.Length - good, g.IgnoredTailBytes);
             Assert.Equal(0, g.RepairedTailBytes);
             Assert.Equal(good, g.FileLength);                                    // what was loaded
@@ -175,7 +165,7 @@ public class GalleryReadOnlyTests
         FileModes.Set(path, FileModes.Writable);
         using (var g = EmbeddingGallery.Open(path, Dim, EmbeddingStorage.F32))
         {
-            Assert.Equal(state, Snapshot(g));
+            Assert.Equal(state, GalleryViews.Snapshot(g));
             Assert.Equal(torn.Length - good, g.RepairedTailBytes);
             Assert.Equal(0, g.IgnoredTailBytes);
         }
@@ -276,13 +266,13 @@ public class GalleryReadOnlyTests
         Build(path, EmbeddingStorage.F32);
         var before = Fingerprint(path);
         using var g = EmbeddingGallery.Open(path, Dim, EmbeddingStorage.F32, readOnly: true);
-        var (count, ids, deadBefore) = (g.Count, Snapshot(g), g.DeadTemplates);
+        var (count, ids, deadBefore) = (g.Count, GalleryViews.Snapshot(g), g.DeadTemplates);
         foreach (var (member, change) in Changes)
         {
             var e = Assert.Throws<InvalidOperationException>(() => change(g));  // exactly that type: not disposed, not capacity
             Assert.Equal($"the gallery {path} was opened read-only: {member} is refused", e.Message);
             Assert.Equal(count, g.Count);
-            Assert.Equal(ids, Snapshot(g));
+            Assert.Equal(ids, GalleryViews.Snapshot(g));
             Assert.Equal(deadBefore, g.DeadTemplates);
         }
         // Refused whatever the arguments: a read-only gallery says so before it looks at them.
@@ -342,7 +332,7 @@ public class GalleryReadOnlyTests
             using (var second = EmbeddingGallery.Open(path, Dim, EmbeddingStorage.F32, readOnly: true))
             {
                 Assert.Equal(first.Count, second.Count);
-                Assert.Equal(Snapshot(first), Snapshot(second));
+                Assert.Equal(GalleryViews.Snapshot(first), GalleryViews.Snapshot(second));
                 if (OpenFiles.Supported)
                     Assert.Equal([(OpenFiles.Access.ReadOnly, OpenFiles.FlockMode.Shared), (OpenFiles.Access.ReadOnly, OpenFiles.FlockMode.Shared)],
                         OpenFiles.Of(path).Select(d => (d.Access, d.Flock)));
