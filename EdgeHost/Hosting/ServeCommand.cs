@@ -220,14 +220,10 @@ public sealed class ServeCommand : Command
             // start the host would log it with a stack trace at fail level first.
             _ = host.Services.GetRequiredService<EmbeddingGallery>();
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            logger.LogCritical("edgehost cannot open the gallery: {Reason}", ex.Message);
-            await error.WriteLineAsync("edgehost: " + ex.Message).ConfigureAwait(false);
-            return ExitFailed;
-        }
-        catch (Exception ex) when (ex is UnauthorizedAccessException or ArgumentException)
-        {
+            // Corrupt (GalleryCorruptException) or locked (GalleryLockedException) files are IOExceptions; another
+            // dim or storage is an ArgumentException; a file we may not open is UnauthorizedAccessException.
             logger.LogCritical("edgehost cannot open the gallery: {Reason}", ex.Message);
             await error.WriteLineAsync("edgehost: " + ex.Message).ConfigureAwait(false);
             return ExitFailed;
