@@ -308,9 +308,11 @@ public sealed partial class EmbeddingGallery : IDisposable
     public long RepairedTailBytes => _file?.RepairedTailBytes ?? 0;
 
     /// <summary>
-    /// Bytes at the end of the file that a read-only open skipped and left on disk (a torn tail); 0 when writable.
+    /// Bytes at the end of the file that a read-only open skipped and left on disk: a torn tail left by a writer that
+    /// crashed mid-append (the next writable open cuts it), or a file shorter than its header. 0 for a clean file, an
+    /// in-memory gallery or a writable one (see <see cref="RepairedTailBytes"/>). Worth a log line, as edgehost does.
     /// </summary>
-    internal long IgnoredTailBytes => _file?.IgnoredTailBytes ?? 0;
+    public long IgnoredTailBytes => _file?.IgnoredTailBytes ?? 0;
 
     /// <summary>Removed templates still present in the file (what compaction would drop).</summary>
     internal int DeadTemplates => _deadInFile;
