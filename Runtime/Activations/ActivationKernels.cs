@@ -90,8 +90,9 @@ internal readonly struct SigmoidKernel : IActivationKernel
 
 /// <summary>
 /// tanh(x) = sign(x) (-m) / (2 + m) with m = expm1(-2|x|) in (-1, 0]: accurate near 0 (where 1 - exp(-2|x|)
-/// would cancel) and exactly ±1 in the tails. Derivative 1 - tanh^2 = 4u / (1 + u)^2 with u = exp(-2|x|),
-/// accurate in the tails where 1 - tanh^2 would round to 0 early.
+/// would cancel; expm1's polynomial covers |x| &lt;= ln 2 / 2), odd by construction, exactly ±0 at ±0 and ±1 in
+/// the tails. Derivative 1 - tanh^2 = 4u / (1 + u)^2 with u = exp(-2|x|), accurate in the tails where 1 - tanh^2
+/// would round to 0 early.
 /// </summary>
 internal readonly struct TanhKernel : IActivationKernel
 {
@@ -186,43 +187,46 @@ internal readonly struct SwishKernel(float beta) : IActivationKernel
 /// Mish x * tanh(softplus(x)) (Misra 2019). With e = exp(-|x|): for x >= 0, tanh(softplus(x)) =
 /// (1 + 2e) / (1 + 2e + 2e^2); for x &lt; 0, with n = e (e + 2), it is n / (n + 2). Both come from
 /// exp(softplus(x)) = 1 + exp(x) and never overflow; the negative side keeps full relative accuracy (mish(x) ~ x e^x).
-/// Derivative tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2) with 1 - tanh^2 written out the same way.
+/// Derivative tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2), whose second term simplifies the same way (below), so the
+/// forward needs one division and the derivative two.
 /// </summary>
 internal readonly struct MishKernel : IActivationKernel
 {
-    public Vector<float> Forward(Vector<float> x) => x * TanhSoftplus(x, out _, out _);
+    public Vector<float> Forward(Vector<float> x) => x * TanhSoftplus(x, out _, out _, out _);
 
     public Vector<float> Derivative(Vector<float> x)
     {
-        var t = TanhSoftplus(x, out var oneMinusT2, out var e);
-        var r = Vector<float>.One / (Vector<float>.One + e);
-        var sigmoid = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), r, e * r);
-        return t + x * sigmoid * oneMinusT2;
+        var t = TanhSoftplus(x, out var denominator, out var e, out var nonNegative);
+        // sigmoid(x) (1 - t^2) = 4 e (1 + e) k / D^2 with k = e for x >= 0 and k = 1 below: for x >= 0, sigmoid = 1 / (1 + e)
+        // and 1 - t^2 = 4 e^2 (1 + e)^2 / D^2; for x < 0, sigmoid = e / (1 + e) and 1 - t^2 = 4 (n + 1) / D^2 with
+        // n + 1 = (1 + e)^2. No 1 - t^2 is ever formed, so the tails keep their relative accuracy.
+        var k = Vector.ConditionalSelect(nonNegative, e, Vector<float>.One);
+        var fourEOnePlusEK = new Vector<float>(4f) * (e * (Vector<float>.One + e)) * k;
+        return t + x * fourEOnePlusEK / (denominator * denominator);
     }
 
-    private static Vector<float> TanhSoftplus(Vector<float> x, out Vector<float> oneMinusT2, out Vector<float> e)
+    /// <summary>
+    /// tanh(softplus(x)) = N / D, each side's N and D selected before the one division (a division per side would
+    /// cost twice as much). Also returns D, e = exp(-|x|) and the mask x >= 0.
+    /// </summary>
+    private static Vector<float> TanhSoftplus(Vector<float> x, out Vector<float> denominator, out Vector<float> e, out Vector<int> nonNegative)
     {
         var one = Vector<float>.One;
         var two = new Vector<float>(2f);
-        var four = new Vector<float>(4f);
         e = Vector.Exp(-Vector.Abs(x));
 
-        // x >= 0: t = (1 + 2e) / D, D = 1 + 2e + 2e^2, and 1 - t^2 = 4 e^2 (1 + e)^2 / D^2.
+        // x >= 0: t = (1 + 2e) / (1 + 2e + 2e^2).
         var twoE = two * e;
-        var dPos = one + twoE + twoE * e;
-        var tPos = (one + twoE) / dPos;
-        var eOnePlusE = e * (one + e);
-        var rPos = four * eOnePlusE * eOnePlusE / (dPos * dPos);
+        var nPos = one + twoE;
+        var dPos = nPos + twoE * e;
 
-        // x < 0: t = n / (n + 2), n = e (e + 2), and 1 - t^2 = 4 (n + 1) / (n + 2)^2.
+        // x < 0: t = n / (n + 2), n = e (e + 2).
         var n = e * (e + two);
         var dNeg = n + two;
-        var tNeg = n / dNeg;
-        var rNeg = four * (n + one) / (dNeg * dNeg);
 
-        var nonNegative = Vector.GreaterThanOrEqual(x, Vector<float>.Zero);
-        oneMinusT2 = Vector.ConditionalSelect(nonNegative, rPos, rNeg);
-        return Vector.ConditionalSelect(nonNegative, tPos, tNeg);
+        nonNegative = Vector.GreaterThanOrEqual(x, Vector<float>.Zero);
+        denominator = Vector.ConditionalSelect(nonNegative, dPos, dNeg);
+        return Vector.ConditionalSelect(nonNegative, nPos, n) / denominator;
     }
 }
 
@@ -237,7 +241,10 @@ internal readonly struct SoftplusKernel(float beta, float threshold) : IActivati
     {
         var z = new Vector<float>(beta) * x;
         var e = Vector.Exp(-Vector.Abs(z));
-        var soft = StableMath.Softplus(z, e) / new Vector<float>(beta);
+        var soft = StableMath.Softplus(z, e);
+        // beta = 1 (torch's default) skips a division; the branch is the same for every vector of a call.
+        if (beta != 1f)
+            soft /= new Vector<float>(beta);
         return Vector.ConditionalSelect(Vector.GreaterThan(z, new Vector<float>(threshold)), x, soft);
     }
 
