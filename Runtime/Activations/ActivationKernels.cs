@@ -90,7 +90,7 @@ internal readonly struct SigmoidKernel : IActivationKernel
 
 /// <summary>
 /// tanh(x) = sign(x) (-m) / (2 + m) with m = expm1(-2|x|) in (-1, 0]: accurate near 0 (where 1 - exp(-2|x|)
-/// would cancel; expm1's polynomial covers |x| &lt;= ln 2 / 2), odd by construction, exactly ±0 at ±0 and ±1 in
+/// would cancel), odd by construction, exactly ±0 at ±0 and ±1 in
 /// the tails. Derivative 1 - tanh^2 = 4u / (1 + u)^2 with u = exp(-2|x|), accurate in the tails where 1 - tanh^2
 /// would round to 0 early.
 /// </summary>
@@ -98,7 +98,7 @@ internal readonly struct TanhKernel : IActivationKernel
 {
     public Vector<float> Forward(Vector<float> x)
     {
-        var m = StableMath.Expm1NonPositive(new Vector<float>(-2f) * Vector.Abs(x), out _);
+        var m = StableMath.Expm1NonPositive(new Vector<float>(-2f) * Vector.Abs(x));
         return Vector.CopySign(-m / (new Vector<float>(2f) + m), x);
     }
 
@@ -155,7 +155,7 @@ internal readonly struct ELUKernel(float alpha) : IActivationKernel
     {
         var positive = Vector.GreaterThan(x, Vector<float>.Zero);
         // Only the non-positive side reaches expm1 (NaN included, so it stays NaN).
-        var m = StableMath.Expm1NonPositive(Vector.ConditionalSelect(positive, Vector<float>.Zero, x), out _);
+        var m = StableMath.Expm1NonPositive(Vector.ConditionalSelect(positive, Vector<float>.Zero, x));
         return Vector.ConditionalSelect(positive, x, new Vector<float>(alpha) * m);
     }
 

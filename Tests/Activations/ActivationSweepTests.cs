@@ -10,8 +10,8 @@ namespace EdgeLoss.Tests.Activations;
 /// </summary>
 public class ActivationSweepTests(ITestOutputHelper output)
 {
-    // The points where StableMath switches formulas (and the previous ones, kept as sweep points).
-    private static readonly float[] Switches = [StableMath.Expm1PolynomialLimit, 0.5f, 0.55f];
+    // -z where StableMath.Expm1NonPositive's k = round(z / ln 2) steps, ±1 ulp of the float (k + 1/2) ln 2.
+    private static readonly float[] Switches = [0.34657359f, 1.0397208f, 1.7328680f, 2.4260151f, 8.6643398f];
 
     private static readonly float[] Specials =
     [

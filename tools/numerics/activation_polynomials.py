@@ -4,7 +4,8 @@
 Both are Chebyshev interpolants (near-minimax) computed in float64 with numpy, of the smooth remainder of a series,
 so that the float32 kernel only adds small corrections to an exact leading term:
 
-  expm1(z) = z + z^2 Q(z),               Q(z) = (e^z - 1 - z) / z^2 = sum_k z^k / (k + 2)!,   z in [-ln 2, 0]
+  expm1(r) = r + r^2 Q(r),               Q(r) = (e^r - 1 - r) / r^2 = sum_k r^k / (k + 2)!,   r in [-ln 2 / 2, ln 2 / 2]
+                                        (the reduced argument of expm1(z) = 2^k (expm1(r) + 1) - 1, z = k ln 2 + r)
   log1p(e) = 2 atanh(s) = 2s + 2s t R(t),  s = e / (2 + e) in [0, 1/3], t = s^2 in [0, 1/9],
                                           R(t) = (atanh(s) - s) / s^3 = sum_k t^k / (2k + 3)
 
@@ -79,6 +80,6 @@ def log1p_whole(t, r):
 
 if __name__ == "__main__":
     for degree in (4, 5, 6):
-        report("Q (expm1)", q_series, -LN2, 0.0, degree, expm1_whole)
+        report("Q (expm1)", q_series, -LN2 / 2, LN2 / 2, degree, expm1_whole)
     for degree in (3, 4, 5):
         report("R (log1p)", r_series, 0.0, 1.0 / 9.0, degree, log1p_whole)
