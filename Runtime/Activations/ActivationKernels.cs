@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace EdgeLoss;
@@ -75,16 +76,20 @@ internal static class ActivationMap
 /// <summary>y = x.</summary>
 internal readonly struct LinearKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) => Vector<float>.One;
 }
 
 /// <summary>sigmoid(x) = 1 / (1 + exp(-x)) from exp(-|x|): no overflow, full relative accuracy in both tails.</summary>
 internal readonly struct SigmoidKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => StableMath.Sigmoid(x, out _, out _);
 
     // sigmoid(x) sigmoid(-x), each factor accurate: 1 - sigmoid(x) would lose every digit for large x.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) => StableMath.Sigmoid(x, out var minus, out _) * minus;
 }
 
@@ -96,15 +101,17 @@ internal readonly struct SigmoidKernel : IActivationKernel
 /// </summary>
 internal readonly struct TanhKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var m = StableMath.Expm1NonPositive(new Vector<float>(-2f) * Vector.Abs(x));
         return Vector.CopySign(-m / (new Vector<float>(2f) + m), x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
-        var u = Vector.Exp(new Vector<float>(-2f) * Vector.Abs(x));
+        var u = StableMath.ExpNonPositive(new Vector<float>(-2f) * Vector.Abs(x));
         var onePlusU = Vector<float>.One + u;
         return new Vector<float>(4f) * u / (onePlusU * onePlusU);
     }
@@ -113,7 +120,9 @@ internal readonly struct TanhKernel : IActivationKernel
 /// <summary>max(0, x); derivative 1 for x > 0, else 0 (torch's choice at 0).</summary>
 internal readonly struct ReLUKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => StableMath.PositivePart(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, Vector<float>.Zero);
 }
@@ -121,6 +130,7 @@ internal readonly struct ReLUKernel : IActivationKernel
 /// <summary>min(max(0, x), 6); derivative 1 for 0 &lt; x &lt; 6, else 0 (torch's hardtanh rule, 0 at both kinks).</summary>
 internal readonly struct ReLU6Kernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var six = new Vector<float>(6f);
@@ -128,6 +138,7 @@ internal readonly struct ReLU6Kernel : IActivationKernel
         return Vector.ConditionalSelect(Vector.GreaterThan(r, six), six, r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var inside = Vector.GreaterThan(x, Vector<float>.Zero) & Vector.LessThan(x, new Vector<float>(6f));
@@ -138,9 +149,11 @@ internal readonly struct ReLU6Kernel : IActivationKernel
 /// <summary>x for x > 0, slope * x otherwise (LeakyReLU, and PReLU with its learned slope a); derivative 1 or slope (slope at 0, as torch).</summary>
 internal readonly struct LeakyReLUKernel(float slope) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * new Vector<float>(slope));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, new Vector<float>(slope));
 }
@@ -151,6 +164,7 @@ internal readonly struct LeakyReLUKernel(float slope) : IActivationKernel
 /// </summary>
 internal readonly struct ELUKernel(float alpha) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var positive = Vector.GreaterThan(x, Vector<float>.Zero);
@@ -159,10 +173,11 @@ internal readonly struct ELUKernel(float alpha) : IActivationKernel
         return Vector.ConditionalSelect(positive, x, new Vector<float>(alpha) * m);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var positive = Vector.GreaterThan(x, Vector<float>.Zero);
-        var e = Vector.Exp(Vector.ConditionalSelect(positive, Vector<float>.Zero, x));
+        var e = StableMath.ExpNonPositive(Vector.ConditionalSelect(positive, Vector<float>.Zero, x));
         return Vector.ConditionalSelect(positive, Vector<float>.One, new Vector<float>(alpha) * e);
     }
 }
@@ -173,8 +188,10 @@ internal readonly struct ELUKernel(float alpha) : IActivationKernel
 /// </summary>
 internal readonly struct SwishKernel(float beta) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => x * StableMath.Sigmoid(new Vector<float>(beta) * x, out _, out _);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var z = new Vector<float>(beta) * x;
@@ -192,8 +209,10 @@ internal readonly struct SwishKernel(float beta) : IActivationKernel
 /// </summary>
 internal readonly struct MishKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => x * TanhSoftplus(x, out _, out _, out _);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var t = TanhSoftplus(x, out var denominator, out var e, out var nonNegative);
@@ -209,11 +228,12 @@ internal readonly struct MishKernel : IActivationKernel
     /// tanh(softplus(x)) = N / D, each side's N and D selected before the one division (a division per side would
     /// cost twice as much). Also returns D, e = exp(-|x|) and the mask x >= 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> TanhSoftplus(Vector<float> x, out Vector<float> denominator, out Vector<float> e, out Vector<int> nonNegative)
     {
         var one = Vector<float>.One;
         var two = new Vector<float>(2f);
-        e = Vector.Exp(-Vector.Abs(x));
+        e = StableMath.ExpNonPositive(-Vector.Abs(x));
 
         // x >= 0: t = (1 + 2e) / (1 + 2e + 2e^2).
         var twoE = two * e;
@@ -237,10 +257,11 @@ internal readonly struct MishKernel : IActivationKernel
 /// </summary>
 internal readonly struct SoftplusKernel(float beta, float threshold) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var z = new Vector<float>(beta) * x;
-        var e = Vector.Exp(-Vector.Abs(z));
+        var e = StableMath.ExpNonPositive(-Vector.Abs(z));
         var soft = StableMath.Softplus(z, e);
         // beta = 1 (torch's default) skips a division; the branch is the same for every vector of a call.
         if (beta != 1f)
@@ -248,6 +269,7 @@ internal readonly struct SoftplusKernel(float beta, float threshold) : IActivati
         return Vector.ConditionalSelect(Vector.GreaterThan(z, new Vector<float>(threshold)), x, soft);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var z = new Vector<float>(beta) * x;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace EdgeLoss;
 
@@ -19,6 +20,7 @@ internal static class StableMath
     /// log(1 + u) for u > -1, accurate for tiny |u| where 1 + u rounds (Goldberg's trick): with w = fl(1 + u),
     /// log1p(u) = log(w) * u / (w - 1), which corrects for the rounding of w; where w == 1 the answer is u.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Log1p(Vector<float> u)
     {
         var w = Vector<float>.One + u;
@@ -48,11 +50,45 @@ internal static class StableMath
     /// <para>This replaced Kahan's (exp(z) - 1) z / log(exp(z)), which cost two transcendentals and a division,
     /// was not monotone, and was 1.9x slower in tanh.</para>
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Expm1NonPositive(Vector<float> z)
     {
         // The clamp keeps NaN (the comparison is false for it), and NaN then runs through the arithmetic.
         z = Vector.ConditionalSelect(Vector.LessThan(z, new Vector<float>(Expm1Floor)), new Vector<float>(Expm1Floor), z);
-        var k = Vector.Round(z * new Vector<float>(1.44269504f)); // z / ln 2
+        var p = Expm1Reduced(z, out var k);
+        // 2^k for k in [-44, 0]. (A NaN k gives garbage here, but p is NaN already.)
+        var scale = PowerOfTwo(Vector.ConvertToInt32(k));
+        return Vector.MultiplyAddEstimate(scale, p, scale - Vector<float>.One);
+    }
+
+    /// <summary>Below this, <see cref="ExpNonPositive"/> is 0 (exp(-104) is below half the smallest subnormal).</summary>
+    public const float ExpFloor = -104f;
+
+    /// <summary>
+    /// exp(z) for z &lt;= 0, subnormal results included (sigmoid(-100) = 3.7e-44), by the reduction of
+    /// <see cref="Expm1NonPositive"/>: exp(z) = 2^k (1 + expm1(r)). 2^k, down to 2^-150, is applied as two normal
+    /// powers of two, so a subnormal result is rounded once. exp(0) = 1 exactly; NaN stays NaN.
+    /// </summary>
+    /// <remarks>
+    /// Replaces <see cref="Vector.Exp(Vector{float})"/> (which computes in double lanes) in the activations: about
+    /// twice as fast here, and as accurate (the sweep of ActivationSweepTests measures both through sigmoid).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> ExpNonPositive(Vector<float> z)
+    {
+        z = Vector.ConditionalSelect(Vector.LessThan(z, new Vector<float>(ExpFloor)), new Vector<float>(ExpFloor), z);
+        var p = Expm1Reduced(z, out var k);
+        var ki = Vector.ConvertToInt32(k);         // [-150, 0]
+        var k1 = Vector.ShiftRightArithmetic(ki, 1); // [-75, 0], and so is ki - k1
+        var s1 = PowerOfTwo(k1);
+        return Vector.MultiplyAddEstimate(p, s1, s1) * PowerOfTwo(ki - k1);
+    }
+
+    /// <summary>expm1(r) = r + r^2 Q(r) for the reduced r = z - k ln 2, k = round(z / ln 2); see <see cref="Expm1NonPositive"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Expm1Reduced(Vector<float> z, out Vector<float> k)
+    {
+        k = Vector.Round(z * new Vector<float>(1.44269504f)); // z / ln 2
         var r = Vector.MultiplyAddEstimate(k, new Vector<float>(-0.693145751953125f), z); // ln2Hi = 0x3F317200
         r = Vector.MultiplyAddEstimate(k, new Vector<float>(-1.42860677e-6f), r);          // ln2Lo = ln 2 - ln2Hi
         var q = Vector.MultiplyAddEstimate(r, new Vector<float>(0.00019890981f), new Vector<float>(0.0013933642f));
@@ -60,12 +96,13 @@ internal static class StableMath
         q = Vector.MultiplyAddEstimate(r, q, new Vector<float>(0.041666467f));
         q = Vector.MultiplyAddEstimate(r, q, new Vector<float>(0.16666667f));
         q = Vector.MultiplyAddEstimate(r, q, new Vector<float>(0.5f));
-        var p = Vector.MultiplyAddEstimate(r, r * q, r);
-        // 2^k for k in [-44, 0]: the biased exponent k + 127 shifted into place. (A NaN k gives garbage here, but
-        // p is NaN already.)
-        var scale = Vector.ShiftLeft(Vector.ConvertToInt32(k) + new Vector<int>(127), 23).As<int, float>();
-        return Vector.MultiplyAddEstimate(scale, p, scale - Vector<float>.One);
+        return Vector.MultiplyAddEstimate(r, r * q, r);
     }
+
+    /// <summary>2^k for k in [-126, 127]: the biased exponent k + 127 shifted into place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> PowerOfTwo(Vector<int> k) =>
+        Vector.ShiftLeft(k + new Vector<int>(127), 23).As<int, float>();
 
     /// <summary>
     /// log(1 + e) for e in [0, 1] (the log1p(exp(-|z|)) of softplus), without a logarithm: log1p(e) = 2 atanh(s) with
@@ -78,6 +115,7 @@ internal static class StableMath
     /// the correction s^3 R is at most 4 % of the result, so its own rounding hardly shows. Cheaper than
     /// <see cref="Log1p"/> (a logarithm and a division), which stays for general arguments.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Log1pUnit(Vector<float> e)
     {
         var s = e / (new Vector<float>(2f) + e);
@@ -95,9 +133,10 @@ internal static class StableMath
     /// r = 1 / (1 + e), the one on the side of z is r and the other e r. Also returns e.
     /// A NaN z gives NaN in both.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Sigmoid(Vector<float> z, out Vector<float> sigmoidOfMinusZ, out Vector<float> e)
     {
-        e = Vector.Exp(-Vector.Abs(z));
+        e = ExpNonPositive(-Vector.Abs(z));
         var r = Vector<float>.One / (Vector<float>.One + e);
         var er = e * r;
         var nonNegative = Vector.GreaterThanOrEqual(z, Vector<float>.Zero);
@@ -106,10 +145,12 @@ internal static class StableMath
     }
 
     /// <summary>softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), given e = exp(-|z|). NaN stays NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Softplus(Vector<float> z, Vector<float> e) =>
         PositivePart(z) + Log1pUnit(e);
 
     /// <summary>max(z, 0), written so that NaN stays NaN (Vector.Max's NaN handling is platform-dependent).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> PositivePart(Vector<float> z) =>
         Vector.ConditionalSelect(Vector.LessThan(z, Vector<float>.Zero), Vector<float>.Zero, z);
 }
