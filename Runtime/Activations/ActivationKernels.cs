@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace EdgeLoss;
@@ -75,35 +76,42 @@ internal static class ActivationMap
 /// <summary>y = x.</summary>
 internal readonly struct LinearKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) => Vector<float>.One;
 }
 
 /// <summary>sigmoid(x) = 1 / (1 + exp(-x)) from exp(-|x|): no overflow, full relative accuracy in both tails.</summary>
 internal readonly struct SigmoidKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => StableMath.Sigmoid(x, out _, out _);
 
     // sigmoid(x) sigmoid(-x), each factor accurate: 1 - sigmoid(x) would lose every digit for large x.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) => StableMath.Sigmoid(x, out var minus, out _) * minus;
 }
 
 /// <summary>
 /// tanh(x) = sign(x) (-m) / (2 + m) with m = expm1(-2|x|) in (-1, 0]: accurate near 0 (where 1 - exp(-2|x|)
-/// would cancel) and exactly ±1 in the tails. Derivative 1 - tanh^2 = 4u / (1 + u)^2 with u = exp(-2|x|),
-/// accurate in the tails where 1 - tanh^2 would round to 0 early.
+/// would cancel), odd by construction, exactly ±0 at ±0 and ±1 in
+/// the tails. Derivative 1 - tanh^2 = 4u / (1 + u)^2 with u = exp(-2|x|), accurate in the tails where 1 - tanh^2
+/// would round to 0 early.
 /// </summary>
 internal readonly struct TanhKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
-        var m = StableMath.Expm1NonPositive(new Vector<float>(-2f) * Vector.Abs(x), out _);
+        var m = StableMath.Expm1NonPositive(new Vector<float>(-2f) * Vector.Abs(x));
         return Vector.CopySign(-m / (new Vector<float>(2f) + m), x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
-        var u = Vector.Exp(new Vector<float>(-2f) * Vector.Abs(x));
+        var u = StableMath.ExpNonPositive(new Vector<float>(-2f) * Vector.Abs(x));
         var onePlusU = Vector<float>.One + u;
         return new Vector<float>(4f) * u / (onePlusU * onePlusU);
     }
@@ -112,7 +120,9 @@ internal readonly struct TanhKernel : IActivationKernel
 /// <summary>max(0, x); derivative 1 for x > 0, else 0 (torch's choice at 0).</summary>
 internal readonly struct ReLUKernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => StableMath.PositivePart(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, Vector<float>.Zero);
 }
@@ -120,6 +130,7 @@ internal readonly struct ReLUKernel : IActivationKernel
 /// <summary>min(max(0, x), 6); derivative 1 for 0 &lt; x &lt; 6, else 0 (torch's hardtanh rule, 0 at both kinks).</summary>
 internal readonly struct ReLU6Kernel : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var six = new Vector<float>(6f);
@@ -127,6 +138,7 @@ internal readonly struct ReLU6Kernel : IActivationKernel
         return Vector.ConditionalSelect(Vector.GreaterThan(r, six), six, r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var inside = Vector.GreaterThan(x, Vector<float>.Zero) & Vector.LessThan(x, new Vector<float>(6f));
@@ -137,9 +149,11 @@ internal readonly struct ReLU6Kernel : IActivationKernel
 /// <summary>x for x > 0, slope * x otherwise (LeakyReLU, and PReLU with its learned slope a); derivative 1 or slope (slope at 0, as torch).</summary>
 internal readonly struct LeakyReLUKernel(float slope) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * new Vector<float>(slope));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, new Vector<float>(slope));
 }
@@ -150,18 +164,20 @@ internal readonly struct LeakyReLUKernel(float slope) : IActivationKernel
 /// </summary>
 internal readonly struct ELUKernel(float alpha) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var positive = Vector.GreaterThan(x, Vector<float>.Zero);
         // Only the non-positive side reaches expm1 (NaN included, so it stays NaN).
-        var m = StableMath.Expm1NonPositive(Vector.ConditionalSelect(positive, Vector<float>.Zero, x), out _);
+        var m = StableMath.Expm1NonPositive(Vector.ConditionalSelect(positive, Vector<float>.Zero, x));
         return Vector.ConditionalSelect(positive, x, new Vector<float>(alpha) * m);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var positive = Vector.GreaterThan(x, Vector<float>.Zero);
-        var e = Vector.Exp(Vector.ConditionalSelect(positive, Vector<float>.Zero, x));
+        var e = StableMath.ExpNonPositive(Vector.ConditionalSelect(positive, Vector<float>.Zero, x));
         return Vector.ConditionalSelect(positive, Vector<float>.One, new Vector<float>(alpha) * e);
     }
 }
@@ -172,8 +188,10 @@ internal readonly struct ELUKernel(float alpha) : IActivationKernel
 /// </summary>
 internal readonly struct SwishKernel(float beta) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x) => x * StableMath.Sigmoid(new Vector<float>(beta) * x, out _, out _);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var z = new Vector<float>(beta) * x;
@@ -186,43 +204,49 @@ internal readonly struct SwishKernel(float beta) : IActivationKernel
 /// Mish x * tanh(softplus(x)) (Misra 2019). With e = exp(-|x|): for x >= 0, tanh(softplus(x)) =
 /// (1 + 2e) / (1 + 2e + 2e^2); for x &lt; 0, with n = e (e + 2), it is n / (n + 2). Both come from
 /// exp(softplus(x)) = 1 + exp(x) and never overflow; the negative side keeps full relative accuracy (mish(x) ~ x e^x).
-/// Derivative tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2) with 1 - tanh^2 written out the same way.
+/// Derivative tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2), whose second term simplifies the same way (below), so the
+/// forward needs one division and the derivative two.
 /// </summary>
 internal readonly struct MishKernel : IActivationKernel
 {
-    public Vector<float> Forward(Vector<float> x) => x * TanhSoftplus(x, out _, out _);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<float> Forward(Vector<float> x) => x * TanhSoftplus(x, out _, out _, out _);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
-        var t = TanhSoftplus(x, out var oneMinusT2, out var e);
-        var r = Vector<float>.One / (Vector<float>.One + e);
-        var sigmoid = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), r, e * r);
-        return t + x * sigmoid * oneMinusT2;
+        var t = TanhSoftplus(x, out var denominator, out var e, out var nonNegative);
+        // sigmoid(x) (1 - t^2) = 4 e (1 + e) k / D^2 with k = e for x >= 0 and k = 1 below: for x >= 0, sigmoid = 1 / (1 + e)
+        // and 1 - t^2 = 4 e^2 (1 + e)^2 / D^2; for x < 0, sigmoid = e / (1 + e) and 1 - t^2 = 4 (n + 1) / D^2 with
+        // n + 1 = (1 + e)^2. No 1 - t^2 is ever formed, so the tails keep their relative accuracy.
+        var k = Vector.ConditionalSelect(nonNegative, e, Vector<float>.One);
+        var fourEOnePlusEK = new Vector<float>(4f) * (e * (Vector<float>.One + e)) * k;
+        return t + x * fourEOnePlusEK / (denominator * denominator);
     }
 
-    private static Vector<float> TanhSoftplus(Vector<float> x, out Vector<float> oneMinusT2, out Vector<float> e)
+    /// <summary>
+    /// tanh(softplus(x)) = N / D, each side's N and D selected before the one division (a division per side would
+    /// cost twice as much). Also returns D, e = exp(-|x|) and the mask x >= 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> TanhSoftplus(Vector<float> x, out Vector<float> denominator, out Vector<float> e, out Vector<int> nonNegative)
     {
         var one = Vector<float>.One;
         var two = new Vector<float>(2f);
-        var four = new Vector<float>(4f);
-        e = Vector.Exp(-Vector.Abs(x));
+        e = StableMath.ExpNonPositive(-Vector.Abs(x));
 
-        // x >= 0: t = (1 + 2e) / D, D = 1 + 2e + 2e^2, and 1 - t^2 = 4 e^2 (1 + e)^2 / D^2.
+        // x >= 0: t = (1 + 2e) / (1 + 2e + 2e^2).
         var twoE = two * e;
-        var dPos = one + twoE + twoE * e;
-        var tPos = (one + twoE) / dPos;
-        var eOnePlusE = e * (one + e);
-        var rPos = four * eOnePlusE * eOnePlusE / (dPos * dPos);
+        var nPos = one + twoE;
+        var dPos = nPos + twoE * e;
 
-        // x < 0: t = n / (n + 2), n = e (e + 2), and 1 - t^2 = 4 (n + 1) / (n + 2)^2.
+        // x < 0: t = n / (n + 2), n = e (e + 2).
         var n = e * (e + two);
         var dNeg = n + two;
-        var tNeg = n / dNeg;
-        var rNeg = four * (n + one) / (dNeg * dNeg);
 
-        var nonNegative = Vector.GreaterThanOrEqual(x, Vector<float>.Zero);
-        oneMinusT2 = Vector.ConditionalSelect(nonNegative, rPos, rNeg);
-        return Vector.ConditionalSelect(nonNegative, tPos, tNeg);
+        nonNegative = Vector.GreaterThanOrEqual(x, Vector<float>.Zero);
+        denominator = Vector.ConditionalSelect(nonNegative, dPos, dNeg);
+        return Vector.ConditionalSelect(nonNegative, nPos, n) / denominator;
     }
 }
 
@@ -233,14 +257,19 @@ internal readonly struct MishKernel : IActivationKernel
 /// </summary>
 internal readonly struct SoftplusKernel(float beta, float threshold) : IActivationKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Forward(Vector<float> x)
     {
         var z = new Vector<float>(beta) * x;
-        var e = Vector.Exp(-Vector.Abs(z));
-        var soft = StableMath.Softplus(z, e) / new Vector<float>(beta);
+        var e = StableMath.ExpNonPositive(-Vector.Abs(z));
+        var soft = StableMath.Softplus(z, e);
+        // beta = 1 (torch's default) skips a division; the branch is the same for every vector of a call.
+        if (beta != 1f)
+            soft /= new Vector<float>(beta);
         return Vector.ConditionalSelect(Vector.GreaterThan(z, new Vector<float>(threshold)), x, soft);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector<float> Derivative(Vector<float> x)
     {
         var z = new Vector<float>(beta) * x;

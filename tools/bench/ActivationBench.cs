@@ -51,10 +51,19 @@ public class ActivationBench
     public void Tanh() => Activations.Tanh(_x, _y);
 
     [Benchmark]
+    public void TanhBackward() => Activations.TanhBackward(_x, _g, _y);
+
+    [Benchmark]
     public void Mish() => Activations.Mish(_x, _y);
 
     [Benchmark]
+    public void MishBackward() => Activations.MishBackward(_x, _g, _y);
+
+    [Benchmark]
     public void Softplus() => Activations.Softplus(_x, _y);
+
+    [Benchmark]
+    public void SoftplusBackward() => Activations.SoftplusBackward(_x, _g, _y);
 
     [Benchmark]
     public void ReLU() => Activations.ReLU(_x, _y);
