@@ -6,16 +6,14 @@ namespace EdgeLoss.Tests.EndToEnd;
 /// </summary>
 public static class PublishedBinary
 {
-    public static string RepoRoot => Repository.Root;
-
     /// <summary>artifacts/<paramref name="rid"/>/edgehost; fails with what to run when it is missing.</summary>
     public static string EdgeHost(string rid)
     {
-        string path = Path.Combine(RepoRoot, "artifacts", rid, "edgehost");
+        string path = Path.Combine(Repository.Root, "artifacts", rid, "edgehost");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path} is missing: run tools/publish.sh {rid} (tools/test.sh does)", path);
         foreach (string beside in new[] { "libSystem.IO.Ports.Native.so" })
-            if (!File.Exists(Path.Combine(RepoRoot, "artifacts", rid, beside)))
+            if (!File.Exists(Path.Combine(Repository.Root, "artifacts", rid, beside)))
                 throw new FileNotFoundException($"{beside} is missing beside {path}: run tools/publish.sh {rid} (tools/test.sh does)");
         return path;
     }

@@ -51,7 +51,7 @@ public sealed class PackageTests : IDisposable
         Directory.CreateDirectory(feed);
         Directory.CreateDirectory(app);
 
-        Run(RepositoryRoot(), "pack", "Runtime/EdgeLoss.Runtime.csproj", "-c", "Release", "-o", feed, "-nologo", $"-p:PackageVersion={PackageVersion}");
+        Run(Repository.Root, "pack", "Runtime/EdgeLoss.Runtime.csproj", "-c", "Release", "-o", feed, "-nologo", $"-p:PackageVersion={PackageVersion}");
         string package = Path.Combine(feed, $"EdgeLoss.Runtime.{PackageVersion}.nupkg");
         Assert.True(File.Exists(package), "no package at " + package);
         using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
@@ -152,6 +152,4 @@ public sealed class PackageTests : IDisposable
         Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} exited with {process.ExitCode}:\n{output}");
         return output.ToString();
     }
-
-    private static string RepositoryRoot() => Repository.Root;
 }

@@ -16,7 +16,7 @@ public sealed class CHostTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static string Root => NativeLibraryFixture.RepoRoot;
+    private static string Root => Repository.Root;
 
     private static (int Exit, string Output, string Error) Run(string file, IEnumerable<string> args, string? workingDirectory = null)
     {

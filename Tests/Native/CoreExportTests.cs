@@ -30,7 +30,7 @@ public sealed unsafe class CoreExportTests(NativeLibraryFixture lib)
     [Fact]
     public void The_library_exports_exactly_the_functions_of_the_header()
     {
-        string header = File.ReadAllText(Path.Combine(NativeLibraryFixture.RepoRoot, "EdgeHost", "Native", "edgeloss.h"));
+        string header = File.ReadAllText(Path.Combine(Repository.Root, "EdgeHost", "Native", "edgeloss.h"));
         var declared = System.Text.RegularExpressions.Regex.Matches(header, @"^\S.*?\b(el_[a-z_0-9]+)\(", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Select(m => m.Groups[1].Value).ToHashSet();
         Assert.True(declared.Count >= 20, $"header declares only {declared.Count} functions");

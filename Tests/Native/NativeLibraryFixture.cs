@@ -9,14 +9,12 @@ namespace EdgeLoss.Tests.Native;
 /// </summary>
 public sealed class NativeLibraryFixture : IDisposable
 {
-    public static string RepoRoot => Repository.Root;
-
     public string LibraryPath { get; }
     public IntPtr Handle { get; }
 
     public NativeLibraryFixture()
     {
-        LibraryPath = Path.Combine(RepoRoot, "artifacts", "linux-x64", "libedgeloss.so");
+        LibraryPath = Path.Combine(Repository.Root, "artifacts", "linux-x64", "libedgeloss.so");
         if (!File.Exists(LibraryPath))
             throw new FileNotFoundException($"{LibraryPath} is missing: run tools/publish.sh linux-x64 (tools/test.sh does)", LibraryPath);
         Handle = NativeLibrary.Load(LibraryPath);
